@@ -1,0 +1,495 @@
+//! The zone catalog: which blocklists exist, what their answers mean, and how
+//! to look a listing up. The data lives in `lists/*.toml` (one file per list
+//! operator) and is embedded in the binary; `--lists PATH` replaces it.
+//!
+//! A file that does not parse, repeats a zone or carries an invalid key is
+//! rejected with the file, the line and the reason.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+
+use ipnet::Ipv4Net;
+use serde::{Deserialize, Serialize};
+
+use crate::target::TargetKind;
+
+/// The catalog files built into the binary, as (file name, contents).
+pub const BUILTIN_FILES: &[(&str, &str)] = &[
+    ("spamhaus.toml", include_str!("../lists/spamhaus.toml")),
+    ("spamcop.toml", include_str!("../lists/spamcop.toml")),
+    ("mailspike.toml", include_str!("../lists/mailspike.toml")),
+    ("spameatingmonkey.toml", include_str!("../lists/spameatingmonkey.toml")),
+    ("psbl.toml", include_str!("../lists/psbl.toml")),
+    ("dronebl.toml", include_str!("../lists/dronebl.toml")),
+    ("nordspam.toml", include_str!("../lists/nordspam.toml")),
+    ("s5h.toml", include_str!("../lists/s5h.toml")),
+    ("blocklist-de.toml", include_str!("../lists/blocklist-de.toml")),
+    ("uribl.toml", include_str!("../lists/uribl.toml")),
+    ("surbl.toml", include_str!("../lists/surbl.toml")),
+    ("dnswl.toml", include_str!("../lists/dnswl.toml")),
+    ("uceprotect.toml", include_str!("../lists/uceprotect.toml")),
+    ("backscatterer.toml", include_str!("../lists/backscatterer.toml")),
+    ("spamrats.toml", include_str!("../lists/spamrats.toml")),
+    ("barracuda.toml", include_str!("../lists/barracuda.toml")),
+    ("abusix.toml", include_str!("../lists/abusix.toml")),
+    ("others.toml", include_str!("../lists/others.toml")),
+    ("dead.toml", include_str!("../lists/dead.toml")),
+];
+
+/// The placeholder label for an API key in a zone name (`{key}.zen.dq.spamhaus.net`).
+pub const KEY_PLACEHOLDER: &str = "{key}";
+
+/// What a zone does with a listing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// A block list: a listing is a reason to refuse mail.
+    Block,
+    /// An allow list: a listing vouches for the sender. Never makes a verdict `listed`.
+    Allow,
+    /// Information only (reputation levels, neighbourhood lists). Never makes a verdict `listed`.
+    Info,
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Role::Block => "block",
+            Role::Allow => "allow",
+            Role::Info => "info",
+        })
+    }
+}
+
+/// Whether the list still works.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ZoneStatus {
+    /// Operating.
+    #[default]
+    Active,
+    /// Shut down: answers everything, nothing, or times out. Queried only
+    /// when named with `--zone`.
+    Dead,
+}
+
+/// One blocklist zone, validated.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Zone {
+    /// The DNS zone queried (may start with the `{key}` placeholder label).
+    pub zone: String,
+    /// Human name.
+    pub name: String,
+    /// IP or domain list.
+    pub targets: TargetKind,
+    /// IP lists: queried for IPv4 targets (false for IPv6-only zones).
+    pub ipv4: bool,
+    /// IP lists: also queried for IPv6 targets.
+    pub ipv6: bool,
+    /// Block, allow or info.
+    pub role: Role,
+    /// Queried without `--zone` / `--all-zones`.
+    pub default: bool,
+    /// Fetch TXT for listed answers.
+    pub txt: bool,
+    /// Active or dead.
+    pub status: ZoneStatus,
+    /// URL template for looking up or delisting a target (`{target}` is replaced).
+    pub lookup_url: Option<String>,
+    /// Usage policy, caveats, why a list is off by default.
+    pub notes: Option<String>,
+    /// Queries per second the list's usage policy asks for (used by `scan`).
+    pub rate: Option<u32>,
+    /// A positive test point other than the RFC 5782 one (domain lists that do
+    /// not list `test`, such as Spamhaus DBL's `dbltest.com`).
+    pub test_point: Option<String>,
+    /// Answer meanings: exact addresses or CIDRs in 127.0.0.0/8.
+    #[serde(serialize_with = "ser_codes")]
+    pub codes: Vec<(Ipv4Net, String)>,
+    /// Bitmask lists: meaning of each bit of the last octet.
+    #[serde(serialize_with = "ser_bits")]
+    pub bits: Vec<(u8, String)>,
+    /// Answers that mean the list refused to answer (checked first).
+    #[serde(serialize_with = "ser_codes")]
+    pub errors: Vec<(Ipv4Net, String)>,
+}
+
+impl Zone {
+    /// Whether this zone is queried for `kind` targets (and for IPv6 ones).
+    pub fn applies_to(&self, kind: TargetKind, ipv6: bool) -> bool {
+        self.targets == kind
+            && (kind == TargetKind::Domain || if ipv6 { self.ipv6 } else { self.ipv4 })
+    }
+
+    /// True when the zone name needs an API key (`{key}.` prefix).
+    pub fn needs_key(&self) -> bool {
+        self.zone.starts_with(KEY_PLACEHOLDER)
+    }
+
+    /// If `requested` is this zone, or this zone's template with a key filled
+    /// in, the concrete zone name to query.
+    fn instantiate(&self, requested: &str) -> Option<String> {
+        if requested == self.zone {
+            return (!self.needs_key()).then(|| self.zone.clone());
+        }
+        let suffix = self.zone.strip_prefix(KEY_PLACEHOLDER)?;
+        let key = requested.strip_suffix(suffix)?;
+        let valid = !key.is_empty()
+            && key.len() <= 63
+            && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        valid.then(|| requested.to_string())
+    }
+
+    /// The lookup URL with the target filled in.
+    pub fn lookup_url_for(&self, target: &str) -> Option<String> {
+        self.lookup_url
+            .as_ref()
+            .map(|u| u.replace("{target}", target))
+    }
+}
+
+/// A loaded, validated catalog.
+#[derive(Clone, Debug, Default)]
+pub struct Catalog {
+    /// Zones in file order (files sorted by name).
+    pub zones: Vec<Zone>,
+}
+
+/// A catalog file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+#[error("{}{}: {message}", file.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+pub struct CatalogError {
+    /// The file.
+    pub file: PathBuf,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// Why `--zone` could not be honoured.
+#[derive(Debug, thiserror::Error)]
+pub enum SelectError {
+    /// The zone is not in the catalog.
+    #[error(
+        "unknown zone '{0}': it is not in the catalog (see `blocklens zones`; add it with --lists FILE)"
+    )]
+    Unknown(String),
+    /// The zone needs a key.
+    #[error(
+        "zone '{0}' needs an API key: pass it as --zone {example}",
+        example = .0.replace(KEY_PLACEHOLDER, "YOURKEY")
+    )]
+    NeedsKey(String),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    #[serde(default)]
+    zone: Vec<toml::Spanned<RawZone>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawZone {
+    zone: String,
+    name: String,
+    targets: TargetKind,
+    #[serde(default = "yes")]
+    ipv4: bool,
+    #[serde(default)]
+    ipv6: bool,
+    #[serde(default = "default_role")]
+    role: Role,
+    #[serde(default = "yes")]
+    default: bool,
+    #[serde(default = "yes")]
+    txt: bool,
+    #[serde(default)]
+    status: ZoneStatus,
+    lookup_url: Option<String>,
+    notes: Option<String>,
+    rate: Option<u32>,
+    test_point: Option<String>,
+    #[serde(default)]
+    codes: BTreeMap<String, String>,
+    #[serde(default)]
+    bits: BTreeMap<String, String>,
+    #[serde(default)]
+    errors: BTreeMap<String, String>,
+}
+
+impl<'de> Deserialize<'de> for TargetKind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        match s.as_str() {
+            "ip" => Ok(TargetKind::Ip),
+            "domain" => Ok(TargetKind::Domain),
+            other => Err(serde::de::Error::custom(format!(
+                "targets must be \"ip\" or \"domain\", not {other:?}"
+            ))),
+        }
+    }
+}
+
+fn default_role() -> Role {
+    Role::Block
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+impl Catalog {
+    /// The catalog built into the binary.
+    pub fn builtin() -> Catalog {
+        let mut catalog = Catalog::default();
+        for (name, text) in BUILTIN_FILES {
+            catalog
+                .add_file(Path::new(&format!("<built-in>/lists/{name}")), text)
+                .expect("the built-in catalog is valid (checked by its tests)");
+        }
+        catalog
+    }
+
+    /// Loads a catalog file, or every `*.toml` file of a directory (sorted by name).
+    pub fn load(path: &Path) -> Result<Catalog, CatalogError> {
+        let io_err = |e: std::io::Error| CatalogError {
+            file: path.to_path_buf(),
+            line: None,
+            message: format!("cannot read: {e}"),
+        };
+        let mut files = Vec::new();
+        if path.is_dir() {
+            for entry in std::fs::read_dir(path).map_err(io_err)? {
+                let p = entry.map_err(io_err)?.path();
+                if p.extension().is_some_and(|e| e == "toml") {
+                    files.push(p);
+                }
+            }
+            files.sort();
+            if files.is_empty() {
+                return Err(CatalogError {
+                    file: path.to_path_buf(),
+                    line: None,
+                    message: "the directory holds no *.toml catalog file".into(),
+                });
+            }
+        } else {
+            files.push(path.to_path_buf());
+        }
+        let mut catalog = Catalog::default();
+        for file in files {
+            let text = std::fs::read_to_string(&file).map_err(|e| CatalogError {
+                file: file.clone(),
+                line: None,
+                message: format!("cannot read: {e}"),
+            })?;
+            catalog.add_file(&file, &text)?;
+        }
+        if catalog.zones.is_empty() {
+            return Err(CatalogError {
+                file: path.to_path_buf(),
+                line: None,
+                message: "the catalog defines no [[zone]]".into(),
+            });
+        }
+        Ok(catalog)
+    }
+
+    /// Parses one file's text and appends its zones.
+    pub fn add_file(&mut self, file: &Path, text: &str) -> Result<(), CatalogError> {
+        let err = |line: Option<usize>, message: String| CatalogError {
+            file: file.to_path_buf(),
+            line,
+            message,
+        };
+        let raw: RawFile = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| line_of(text, s.start));
+            err(line, e.message().trim().to_string())
+        })?;
+        let mut seen: HashSet<String> = self.zones.iter().map(|z| z.zone.clone()).collect();
+        for spanned in raw.zone {
+            let span = spanned.span();
+            let start_line = line_of(text, span.start);
+            let section = &text[span.clone()];
+            // The line of `"key"` inside this [[zone]], for error messages.
+            let key_line = |key: &str| {
+                section
+                    .find(&format!("\"{key}\""))
+                    .or_else(|| section.find(key))
+                    .map(|off| line_of(text, span.start + off))
+                    .unwrap_or(start_line)
+            };
+            let zone = validate(spanned.into_inner())
+                .map_err(|(key, msg)| err(Some(key.map_or(start_line, |k| key_line(&k))), msg))?;
+            if !seen.insert(zone.zone.clone()) {
+                return Err(err(
+                    Some(key_line(&zone.zone)),
+                    format!("zone '{}' is defined twice", zone.zone),
+                ));
+            }
+            self.zones.push(zone);
+        }
+        Ok(())
+    }
+
+    /// The zones to query: the ones named (any status, default or not), or
+    /// else the active default ones (plus the others with `all`). Zones that
+    /// need an API key are only queried when named with their key.
+    pub fn select(&self, requested: &[String], all: bool) -> Result<Vec<Zone>, SelectError> {
+        if requested.is_empty() {
+            return Ok(self
+                .zones
+                .iter()
+                .filter(|z| z.status == ZoneStatus::Active && !z.needs_key() && (z.default || all))
+                .cloned()
+                .collect());
+        }
+        let mut out: Vec<Zone> = Vec::new();
+        for req in requested {
+            let req = req.trim_end_matches('.').to_ascii_lowercase();
+            let found = self
+                .zones
+                .iter()
+                .find_map(|z| z.instantiate(&req).map(|name| (z, name)));
+            match found {
+                Some((z, name)) => {
+                    if !out.iter().any(|o| o.zone == name) {
+                        out.push(Zone {
+                            zone: name,
+                            ..z.clone()
+                        });
+                    }
+                }
+                None if self.zones.iter().any(|z| z.zone == req && z.needs_key()) => {
+                    return Err(SelectError::NeedsKey(req));
+                }
+                None => return Err(SelectError::Unknown(req)),
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn ser_codes<S: serde::Serializer>(v: &[(Ipv4Net, String)], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_map(v.iter().map(|(net, m)| {
+        let key = if net.prefix_len() == 32 { net.addr().to_string() } else { net.to_string() };
+        (key, m)
+    }))
+}
+
+fn ser_bits<S: serde::Serializer>(v: &[(u8, String)], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_map(v.iter().map(|(b, m)| (b.to_string(), m)))
+}
+
+type Invalid = (Option<String>, String);
+
+fn parse_code_key(key: &str) -> Option<Ipv4Net> {
+    let net = if key.contains('/') {
+        key.parse::<Ipv4Net>().ok()?
+    } else {
+        Ipv4Net::from(key.parse::<Ipv4Addr>().ok()?)
+    };
+    let loopback: Ipv4Net = "127.0.0.0/8".parse().expect("valid CIDR");
+    (net.trunc() == net && loopback.contains(&net)).then_some(net)
+}
+
+fn parse_codes(map: BTreeMap<String, String>, table: &str) -> Result<Vec<(Ipv4Net, String)>, Invalid> {
+    let mut out = Vec::with_capacity(map.len());
+    for (key, meaning) in map {
+        let Some(net) = parse_code_key(&key) else {
+            return Err((
+                Some(key.clone()),
+                format!(
+                    "[zone.{table}] key \"{key}\" is not an address or CIDR inside 127.0.0.0/8 (e.g. \"127.0.0.2\" or \"127.0.0.4/30\")"
+                ),
+            ));
+        };
+        if meaning.trim().is_empty() {
+            return Err((Some(key.clone()), format!("[zone.{table}] \"{key}\" has an empty meaning")));
+        }
+        out.push((net, meaning));
+    }
+    Ok(out)
+}
+
+fn validate(raw: RawZone) -> Result<Zone, Invalid> {
+    let zone_name = raw.zone.trim_end_matches('.').to_ascii_lowercase();
+    let check_name = zone_name
+        .strip_prefix(KEY_PLACEHOLDER)
+        .and_then(|s| s.strip_prefix('.'))
+        .unwrap_or(&zone_name);
+    if let Err(reason) = crate::target::normalize_domain(check_name) {
+        return Err((Some("zone".into()), format!("zone \"{}\" is not a valid DNS zone: {reason}", raw.zone)));
+    }
+    if raw.name.trim().is_empty() {
+        return Err((Some("name".into()), format!("zone '{zone_name}' has an empty name")));
+    }
+    if raw.targets == TargetKind::Ip && !raw.ipv4 && !raw.ipv6 {
+        return Err((Some("ipv4".into()), format!("zone '{zone_name}': ipv4 = false and ipv6 = false leaves nothing to query")));
+    }
+    if raw.targets == TargetKind::Domain && raw.ipv6 {
+        return Err((Some("ipv6".into()), format!("zone '{zone_name}': ipv6 = true only applies to targets = \"ip\"")));
+    }
+    if let Some(url) = &raw.lookup_url
+        && !(url.starts_with("https://") || url.starts_with("http://"))
+    {
+        return Err((Some("lookup_url".into()), format!("zone '{zone_name}': lookup_url must start with https:// or http://")));
+    }
+    if raw.rate == Some(0) {
+        return Err((Some("rate".into()), format!("zone '{zone_name}': rate must be at least 1 query per second")));
+    }
+    if let Some(tp) = &raw.test_point {
+        let ok = match raw.targets {
+            TargetKind::Ip => tp.parse::<std::net::IpAddr>().is_ok(),
+            TargetKind::Domain => crate::target::normalize_domain(tp).is_ok() || tp == "test",
+        };
+        if !ok {
+            return Err((Some("test_point".into()), format!("zone '{zone_name}': test_point \"{tp}\" is not a valid {} target", match raw.targets { TargetKind::Ip => "IP", TargetKind::Domain => "domain" })));
+        }
+    }
+    if !raw.codes.is_empty() && !raw.bits.is_empty() {
+        return Err((Some("bits".into()), format!("zone '{zone_name}': use either [zone.codes] or [zone.bits], not both")));
+    }
+    let codes = parse_codes(raw.codes, "codes")?;
+    let errors = parse_codes(raw.errors, "errors")?;
+    let mut bits = Vec::with_capacity(raw.bits.len());
+    for (key, meaning) in raw.bits {
+        match key.parse::<u8>() {
+            Ok(b) if b.is_power_of_two() => bits.push((b, meaning)),
+            _ => {
+                return Err((
+                    Some(key.clone()),
+                    format!("[zone.bits] key \"{key}\" is not a single bit value (1, 2, 4, ... 128)"),
+                ));
+            }
+        }
+    }
+    bits.sort_by_key(|(b, _)| *b);
+    Ok(Zone {
+        zone: zone_name,
+        name: raw.name,
+        targets: raw.targets,
+        ipv4: raw.ipv4,
+        ipv6: raw.ipv6,
+        role: raw.role,
+        default: raw.default,
+        txt: raw.txt,
+        status: raw.status,
+        lookup_url: raw.lookup_url,
+        notes: raw.notes,
+        rate: raw.rate,
+        test_point: raw.test_point,
+        codes,
+        bits,
+        errors,
+    })
+}

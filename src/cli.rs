@@ -1,0 +1,176 @@
+//! Command-line definitions (clap) and their conversion to a [`Config`].
+//! This is the only module that knows clap; it belongs to the binary.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use blocklens::catalog::Catalog;
+use blocklens::config::{parse_duration, parse_resolver};
+use blocklens::dns::ResolverSettings;
+use blocklens::engine::{EngineOptions, DEFAULT_CONCURRENCY};
+use blocklens::render::{Format, Style};
+use blocklens::target::Target;
+use blocklens::{Command, Config};
+
+const EXAMPLES: &str = "\
+Examples:
+  blocklens check 192.0.2.10                  every default list, human output
+  blocklens check 192.0.2.10 2001:db8::25 example.org --json
+  blocklens check 192.0.2.10 --zone zen.spamhaus.org --resolver 127.0.0.1
+  blocklens check 192.0.2.10 --zone YOURKEY.zen.dq.spamhaus.net
+  blocklens zones                             the catalog
+  blocklens zones --health --resolver 127.0.0.1   does each list answer through this resolver?
+
+Exit codes: 0 clean, 1 listed, 2 bad input, 3 incomplete (some lists gave no usable answer).";
+
+/// Explain SMTP 5.7.1 rejections: which DNS blocklists list an IP or domain,
+/// what each answer means, and which lists could not be asked.
+#[derive(Debug, Parser)]
+#[command(name = "blocklens", version, after_help = EXAMPLES, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(subcommand)]
+    command: CommandArgs,
+}
+
+#[derive(Debug, Args)]
+struct GlobalArgs {
+    /// Ask this nameserver instead of the system's (repeatable).
+    #[arg(long, global = true, value_name = "IP[:PORT]", value_parser = parse_resolver)]
+    resolver: Vec<std::net::SocketAddr>,
+
+    /// Time to wait for each answer (e.g. 2s, 500ms).
+    #[arg(long, global = true, value_name = "DURATION", default_value = "2s", value_parser = parse_duration)]
+    timeout: std::time::Duration,
+
+    /// Tries per query before giving up.
+    #[arg(long, global = true, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=10))]
+    attempts: u32,
+
+    /// A catalog file or directory of *.toml files replacing the built-in catalog.
+    #[arg(long, global = true, value_name = "PATH")]
+    lists: Option<PathBuf>,
+
+    /// Query only this zone of the catalog (repeatable).
+    #[arg(long, global = true, value_name = "ZONE")]
+    zone: Vec<String>,
+
+    /// Also query zones that are off by default (never dead ones).
+    #[arg(long, global = true)]
+    all_zones: bool,
+
+    /// Output format.
+    #[arg(long, global = true, value_enum, default_value_t = FormatArg::Human)]
+    format: FormatArg,
+
+    /// Same as --format json.
+    #[arg(long, global = true, conflicts_with = "format")]
+    json: bool,
+
+    /// Queries in flight at once.
+    #[arg(long, global = true, value_name = "N", default_value_t = DEFAULT_CONCURRENCY as u32, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    concurrency: u32,
+
+    /// Cap on queries per second.
+    #[arg(long, global = true, value_name = "QPS", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    rate: Option<u32>,
+
+    /// No colours (NO_COLOR is honoured too).
+    #[arg(long, global = true)]
+    no_color: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum FormatArg {
+    Human,
+    Json,
+    Ndjson,
+}
+
+#[derive(Debug, Subcommand)]
+enum CommandArgs {
+    /// Check IPs (v4/v6) and domains against the blocklists, one report each.
+    #[command(after_help = "Examples:
+  blocklens check 192.0.2.10
+  blocklens check 192.0.2.10 2001:db8::25 mail.example.org --format ndjson
+  blocklens check 127.0.0.2 --resolver 127.0.0.1   the RFC 5782 test point every list answers")]
+    Check {
+        /// IP addresses and domain names.
+        #[arg(required = true, value_name = "TARGET")]
+        targets: Vec<String>,
+    },
+    /// List the catalog; with --health, probe every zone's RFC 5782 test points.
+    #[command(after_help = "Examples:
+  blocklens zones
+  blocklens zones --all-zones --health --resolver 127.0.0.1
+  blocklens zones --json")]
+    Zones {
+        /// Query each selected zone's test points and report whether it is usable.
+        #[arg(long)]
+        health: bool,
+    },
+}
+
+impl Cli {
+    /// Validates everything and builds the library's configuration.
+    pub fn into_config(self) -> anyhow::Result<Config> {
+        let g = self.global;
+        let catalog = match &g.lists {
+            Some(path) => Catalog::load(path)?,
+            None => Catalog::builtin(),
+        };
+        let format = if g.json {
+            Format::Json
+        } else {
+            match g.format {
+                FormatArg::Human => Format::Human,
+                FormatArg::Json => Format::Json,
+                FormatArg::Ndjson => Format::Ndjson,
+            }
+        };
+        let no_color_env = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let style = Style {
+            color: !g.no_color && !no_color_env && std::io::stdout().is_terminal(),
+        };
+        let command = match self.command {
+            CommandArgs::Check { targets } => {
+                let targets = targets
+                    .iter()
+                    .map(|t| Target::parse(t))
+                    .collect::<Result<Vec<_>, _>>()
+                    .context("invalid target")?;
+                let zones = catalog.select(&g.zone, g.all_zones)?;
+                if zones.is_empty() {
+                    bail!("no zone selected: the catalog has no zone that is on by default (use --zone or --all-zones)");
+                }
+                Command::Check { targets, zones }
+            }
+            CommandArgs::Zones { health } => {
+                let zones = if health || !g.zone.is_empty() {
+                    catalog.select(&g.zone, g.all_zones)?
+                } else {
+                    catalog.zones.clone()
+                };
+                Command::Zones { zones, health }
+            }
+        };
+        Ok(Config {
+            resolver: ResolverSettings {
+                servers: g.resolver,
+                timeout: g.timeout,
+                attempts: g.attempts as usize,
+            },
+            engine: EngineOptions {
+                concurrency: g.concurrency as usize,
+                rate: g.rate,
+            },
+            format,
+            style,
+            command,
+        })
+    }
+}

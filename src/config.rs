@@ -1,0 +1,124 @@
+//! Validated settings, built once from the command line. The library never
+//! sees clap: the binary turns its arguments into a [`Config`] with the
+//! parsers here, each of which names what is wrong in one line.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+use crate::catalog::Zone;
+use crate::dns::ResolverSettings;
+use crate::engine::EngineOptions;
+use crate::render::{Format, Style};
+use crate::target::Target;
+
+/// Everything a run needs.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Where and how to query.
+    pub resolver: ResolverSettings,
+    /// Concurrency and rate.
+    pub engine: EngineOptions,
+    /// Output format.
+    pub format: Format,
+    /// Colour and decoration for human output.
+    pub style: Style,
+    /// What to do.
+    pub command: Command,
+}
+
+/// The subcommand, with its validated inputs.
+#[derive(Clone, Debug)]
+pub enum Command {
+    /// Check targets against the selected zones.
+    Check {
+        /// IPs and domains, in input order.
+        targets: Vec<Target>,
+        /// The zones to query.
+        zones: Vec<Zone>,
+    },
+    /// List the catalog, or probe it.
+    Zones {
+        /// The zones to show or probe.
+        zones: Vec<Zone>,
+        /// Probe the RFC 5782 test points.
+        health: bool,
+    },
+}
+
+/// Parses a duration such as `2s`, `500ms`, `1.5s` or `1m` (a bare number is seconds).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let (num, scale) = if let Some(n) = s.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = s.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = s.strip_suffix('m') {
+        (n, 60.0)
+    } else {
+        (s, 1.0)
+    };
+    let value: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration (e.g. 2s, 500ms)"))?;
+    if !value.is_finite() || value <= 0.0 {
+        return Err(format!("'{s}' must be more than zero"));
+    }
+    let secs = value * scale;
+    if secs > 300.0 {
+        return Err(format!("'{s}' is longer than the 5 minute maximum"));
+    }
+    if secs < 0.001 {
+        return Err(format!("'{s}' is shorter than 1ms"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// Parses a nameserver: `IP`, `IP:PORT`, `[IPv6]:PORT` or a bare IPv6 address (port 53).
+pub fn parse_resolver(s: &str) -> Result<SocketAddr, String> {
+    let s = s.trim();
+    if let Ok(ip) = s.parse::<IpAddr>() {
+        return Ok(SocketAddr::new(ip, 53));
+    }
+    if let Some(inner) = s.strip_prefix('[').and_then(|r| r.strip_suffix(']'))
+        && let Ok(ip) = inner.parse::<IpAddr>()
+    {
+        return Ok(SocketAddr::new(ip, 53));
+    }
+    match s.parse::<SocketAddr>() {
+        Ok(addr) if addr.port() == 0 => Err(format!("'{s}': port 0 is not a nameserver port")),
+        Ok(addr) => Ok(addr),
+        Err(_) => Err(format!(
+            "'{s}' is not a nameserver address (IP, IP:PORT or [IPv6]:PORT; names are not accepted)"
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("3"), Ok(Duration::from_secs(3)));
+        assert_eq!(parse_duration("1m"), Ok(Duration::from_secs(60)));
+        for bad in ["", "abc", "0s", "-1s", "2h", "10m", "NaNs", "0.1ms"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn resolvers() {
+        assert_eq!(parse_resolver("127.0.0.1"), Ok("127.0.0.1:53".parse().unwrap()));
+        assert_eq!(parse_resolver("127.0.0.1:5353"), Ok("127.0.0.1:5353".parse().unwrap()));
+        assert_eq!(parse_resolver("::1"), Ok("[::1]:53".parse().unwrap()));
+        assert_eq!(parse_resolver("[::1]"), Ok("[::1]:53".parse().unwrap()));
+        assert_eq!(parse_resolver("[2001:db8::1]:5353"), Ok("[2001:db8::1]:5353".parse().unwrap()));
+        for bad in ["dns.google", "1.2.3.4:0", "1.2.3.4:99999", "300.1.1.1", ""] {
+            assert!(parse_resolver(bad).is_err(), "{bad}");
+        }
+    }
+}

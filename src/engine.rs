@@ -1,0 +1,232 @@
+//! The only place with concurrency. Every lookup of a run (the zones' test
+//! points and every zone x target query) goes through one bounded stream, so
+//! checking 10 IPs against 20 zones takes about one round trip (plus a TXT
+//! round trip for listings, plus one timeout at worst), not their sum.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+use crate::catalog::Zone;
+use crate::dns::Dns;
+use crate::dnsbl::{check_zone, Family, Probe};
+use crate::report::{Report, ZoneResult};
+use crate::target::Target;
+
+/// Default number of queries in flight. A burst of a few hundred back-to-back
+/// UDP queries overflows a server's receive buffer on a small machine.
+pub const DEFAULT_CONCURRENCY: usize = 64;
+
+/// How hard to push.
+#[derive(Clone, Debug)]
+pub struct EngineOptions {
+    /// Lookups in flight at once (at least 1).
+    pub concurrency: usize,
+    /// Global cap in queries per second.
+    pub rate: Option<u32>,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            concurrency: DEFAULT_CONCURRENCY,
+            rate: None,
+        }
+    }
+}
+
+/// Spaces out events to at most `per_second` a second.
+#[derive(Debug)]
+pub struct RateLimiter {
+    period: Duration,
+    next: Mutex<Option<Instant>>,
+}
+
+impl RateLimiter {
+    /// A limiter for `per_second` events a second (at least 1).
+    pub fn new(per_second: u32) -> RateLimiter {
+        RateLimiter {
+            period: Duration::from_secs_f64(1.0 / f64::from(per_second.max(1))),
+            next: Mutex::new(None),
+        }
+    }
+
+    /// Waits for this caller's slot.
+    pub async fn acquire(&self) {
+        let slot = {
+            let mut next = self.next.lock().await;
+            let now = Instant::now();
+            let slot = next.map_or(now, |n| n.max(now));
+            *next = Some(slot + self.period);
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
+    }
+}
+
+/// The global and per-zone limiters of one run.
+struct Limits {
+    global: Option<RateLimiter>,
+    per_zone: HashMap<String, RateLimiter>,
+}
+
+impl Limits {
+    fn new(zones: &[Zone], opts: &EngineOptions) -> Limits {
+        Limits {
+            global: opts.rate.map(RateLimiter::new),
+            per_zone: zones
+                .iter()
+                .filter_map(|z| z.rate.map(|r| (z.zone.clone(), RateLimiter::new(r))))
+                .collect(),
+        }
+    }
+
+    async fn wait(&self, zone: &str) {
+        if let Some(l) = self.per_zone.get(zone) {
+            l.acquire().await;
+        }
+        if let Some(l) = &self.global {
+            l.acquire().await;
+        }
+    }
+}
+
+enum Job {
+    Probe { zone: usize, family: Family },
+    Lookup { zone: usize, target: usize },
+}
+
+enum Done {
+    Probe { zone: usize, family: Family, probe: Probe },
+    Lookup { zone: usize, target: usize, result: ZoneResult },
+}
+
+/// Checks every target against every zone that applies to it, and returns
+/// one report per target, in input order.
+pub async fn check(
+    dns: Arc<dyn Dns>,
+    zones: &[Zone],
+    targets: &[Target],
+    opts: &EngineOptions,
+) -> Vec<Report> {
+    let mut jobs = Vec::new();
+    let mut families_needed: Vec<(usize, Family)> = Vec::new();
+    for (ti, target) in targets.iter().enumerate() {
+        for (zi, zone) in zones.iter().enumerate() {
+            if zone.applies_to(target.kind(), target.is_ipv6()) {
+                jobs.push(Job::Lookup { zone: zi, target: ti });
+                let key = (zi, Family::of(target));
+                if !families_needed.contains(&key) {
+                    families_needed.push(key);
+                }
+            }
+        }
+    }
+    // Probes first, so they are in flight with the first lookups.
+    let mut all: Vec<Job> = families_needed
+        .into_iter()
+        .map(|(zone, family)| Job::Probe { zone, family })
+        .collect();
+    all.extend(jobs);
+
+    let limits = Limits::new(zones, opts);
+    let done: Vec<Done> = futures::stream::iter(all)
+        .map(|job| {
+            let dns = Arc::clone(&dns);
+            let limits = &limits;
+            async move {
+                match job {
+                    Job::Probe { zone, family } => {
+                        limits.wait(&zones[zone].zone).await;
+                        let probe = Probe::run(dns.as_ref(), &zones[zone], family).await;
+                        Done::Probe { zone, family, probe }
+                    }
+                    Job::Lookup { zone, target } => {
+                        limits.wait(&zones[zone].zone).await;
+                        let result = check_zone(dns.as_ref(), &zones[zone], &targets[target]).await;
+                        Done::Lookup { zone, target, result }
+                    }
+                }
+            }
+        })
+        .buffer_unordered(opts.concurrency.max(1))
+        .collect()
+        .await;
+
+    let mut probes: HashMap<(usize, Family), Probe> = HashMap::new();
+    let mut per_target: Vec<Vec<(usize, ZoneResult)>> = vec![Vec::new(); targets.len()];
+    for d in done {
+        match d {
+            Done::Probe { zone, family, probe } => {
+                probes.insert((zone, family), probe);
+            }
+            Done::Lookup { zone, target, result } => per_target[target].push((zone, result)),
+        }
+    }
+    targets
+        .iter()
+        .zip(per_target)
+        .map(|(target, mut results)| {
+            results.sort_by_key(|(zi, _)| *zi);
+            let family = Family::of(target);
+            let results = results
+                .into_iter()
+                .map(|(zi, mut r)| {
+                    if let Some(p) = probes.get(&(zi, family)) {
+                        p.adjust(&mut r);
+                    }
+                    r
+                })
+                .collect();
+            Report::new(target.to_string(), target.kind(), results)
+        })
+        .collect()
+}
+
+/// Probes every family of every zone (`zones --health`), in catalog order.
+pub async fn health(
+    dns: Arc<dyn Dns>,
+    zones: &[Zone],
+    opts: &EngineOptions,
+) -> Vec<(usize, Family, Probe)> {
+    let limits = Limits::new(zones, opts);
+    let jobs: Vec<(usize, Family)> = zones
+        .iter()
+        .enumerate()
+        .flat_map(|(zi, z)| Family::for_zone(z).into_iter().map(move |f| (zi, f)))
+        .collect();
+    let mut out: Vec<(usize, Family, Probe)> = futures::stream::iter(jobs)
+        .map(|(zi, family)| {
+            let dns = Arc::clone(&dns);
+            let limits = &limits;
+            async move {
+                limits.wait(&zones[zi].zone).await;
+                (zi, family, Probe::run(dns.as_ref(), &zones[zi], family).await)
+            }
+        })
+        .buffer_unordered(opts.concurrency.max(1))
+        .collect()
+        .await;
+    out.sort_by_key(|(zi, f, _)| (*zi, *f));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn rate_limiter_spaces_events() {
+        let l = RateLimiter::new(10);
+        let start = Instant::now();
+        for _ in 0..5 {
+            l.acquire().await;
+        }
+        // 5 events at 10/s: the first is immediate, the fifth at 400 ms.
+        assert_eq!(start.elapsed(), Duration::from_millis(400));
+    }
+}

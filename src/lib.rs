@@ -1,0 +1,135 @@
+//! blocklens explains SMTP 5.7.1 rejections: which DNS blocklists list a
+//! sending IP or domain, what each answer means, where to look it up, and
+//! which lists could not be asked.
+//!
+//! Data flows one way: a validated [`Config`] -> targets -> the [`engine`]
+//! (lookups through the [`dns::Dns`] trait) -> the [`report`] model -> a
+//! renderer -> the writer given to [`run`]. The library never prints on its
+//! own and never sees clap.
+//!
+//! Unknown is never clean: a timeout, SERVFAIL, REFUSED or an error code is
+//! never `not_listed`, and a zone's NXDOMAIN is trusted only after it has
+//! listed its RFC 5782 test point through the same resolver in the same run.
+
+#![deny(missing_docs)]
+
+pub mod catalog;
+pub mod config;
+pub mod dns;
+pub mod dnsbl;
+pub mod engine;
+pub mod render;
+pub mod report;
+pub mod target;
+
+use std::io::{self, Write};
+use std::sync::Arc;
+
+pub use config::{Command, Config};
+pub use report::ExitStatus;
+
+use dns::{Dns, HickoryDns};
+use dnsbl::Family;
+use render::Format;
+use report::HealthReport;
+
+/// Why a run could not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The resolver could not be set up (a configuration problem: exit 2).
+    #[error(transparent)]
+    Setup(#[from] dns::SetupError),
+    /// Writing the output failed (a broken pipe is not reported).
+    #[error("cannot write output: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// Runs a command with the real resolver and writes its output to `out`.
+pub async fn run(config: Config, out: &mut dyn Write) -> Result<ExitStatus, RunError> {
+    if let Command::Zones { zones, health: false } = &config.command {
+        // Listing the catalog needs no DNS.
+        write_zones(out, zones, &config)?;
+        return Ok(ExitStatus::Clean);
+    }
+    let dns: Arc<dyn Dns> = Arc::new(HickoryDns::new(&config.resolver)?);
+    run_with(config, dns, out).await
+}
+
+/// Runs a command against any [`Dns`] implementation.
+pub async fn run_with(
+    config: Config,
+    dns: Arc<dyn Dns>,
+    out: &mut dyn Write,
+) -> Result<ExitStatus, RunError> {
+    match &config.command {
+        Command::Check { targets, zones } => {
+            let reports = engine::check(dns, zones, targets, &config.engine).await;
+            match config.format {
+                Format::Human => render::render_check(out, &reports, config.style)?,
+                Format::Json => render::json_array(out, &reports)?,
+                Format::Ndjson => {
+                    for r in &reports {
+                        render::json_line(out, r)?;
+                    }
+                }
+            }
+            out.flush()?;
+            Ok(ExitStatus::from_verdicts(reports.iter().map(|r| r.verdict)))
+        }
+        Command::Zones { zones, health: false } => {
+            write_zones(out, zones, &config)?;
+            Ok(ExitStatus::Clean)
+        }
+        Command::Zones { zones, health: true } => {
+            let probes = engine::health(dns, zones, &config.engine).await;
+            let reports: Vec<HealthReport> = probes
+                .into_iter()
+                .map(|(zi, family, probe)| {
+                    let (health, detail) = probe.health();
+                    HealthReport {
+                        zone: zones[zi].zone.clone(),
+                        name: zones[zi].name.clone(),
+                        family: match family {
+                            Family::V4 => "ipv4",
+                            Family::V6 => "ipv6",
+                            Family::Domain => "domain",
+                        },
+                        health,
+                        detail,
+                        positive: probe.positive,
+                        negative: probe.negative,
+                    }
+                })
+                .collect();
+            match config.format {
+                Format::Human => render::render_health(out, &reports, config.style)?,
+                Format::Json => render::json_array(out, &reports)?,
+                Format::Ndjson => {
+                    for r in &reports {
+                        render::json_line(out, r)?;
+                    }
+                }
+            }
+            out.flush()?;
+            let all_healthy = reports.iter().all(|r| r.health == dnsbl::Health::Healthy);
+            Ok(if all_healthy && !reports.is_empty() {
+                ExitStatus::Clean
+            } else {
+                ExitStatus::Incomplete
+            })
+        }
+    }
+}
+
+fn write_zones(out: &mut dyn Write, zones: &[catalog::Zone], config: &Config) -> io::Result<()> {
+    match config.format {
+        Format::Human => render::render_zones(out, zones, config.style)?,
+        Format::Json => render::json_array(out, zones)?,
+        Format::Ndjson => {
+            for z in zones {
+                render::json_line(out, z)?;
+            }
+        }
+    }
+    out.flush()
+}

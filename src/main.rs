@@ -1,0 +1,56 @@
+//! The `blocklens` binary: parse arguments, build a Config, run, map to an
+//! exit code. Errors are one line on stderr; a broken pipe is not an error.
+
+mod cli;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use blocklens::{ExitStatus, RunError};
+
+fn main() -> ExitCode {
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let _ = e.print();
+                return ExitCode::SUCCESS;
+            }
+            // One line naming the problem, not clap's multi-line usage block.
+            let text = e.to_string();
+            let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid arguments");
+            let first = first.trim_start_matches("error: ");
+            return fail(&format!("{first} (see blocklens --help)"));
+        }
+    };
+    let config = match cli.into_config() {
+        Ok(c) => c,
+        Err(e) => return fail(&format!("{e:#}")),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
+    };
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    let result = runtime.block_on(blocklens::run(config, &mut out));
+    match result {
+        Ok(status) => code(status),
+        Err(RunError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) => fail(&e.to_string()),
+    }
+}
+
+fn code(status: ExitStatus) -> ExitCode {
+    ExitCode::from(status as u8)
+}
+
+#[allow(clippy::print_stderr)]
+fn fail(message: &str) -> ExitCode {
+    let mut err = io::stderr().lock();
+    let _ = writeln!(err, "blocklens: error: {}", blocklens::render::sanitize(message));
+    code(ExitStatus::Usage)
+}

@@ -1,0 +1,234 @@
+//! The data model of every report. JSON is serde applied to these types; the
+//! human renderer formats the same values. Field names are stable.
+
+use serde::Serialize;
+
+use crate::catalog::Role;
+use crate::target::TargetKind;
+
+/// The status of one zone for one target (DESIGN.md, "Outcomes are values").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// The zone answered with a listing code in 127.0.0.0/8.
+    Listed,
+    /// The zone answered with one of its error codes, or its NXDOMAIN cannot
+    /// be trusted (its test point is not listed through this resolver).
+    Unusable,
+    /// No usable answer: timeout, SERVFAIL, REFUSED, network error, or an
+    /// answer outside 127.0.0.0/8.
+    Error,
+    /// NXDOMAIN or NODATA from a zone that proved it answers.
+    NotListed,
+}
+
+impl Status {
+    /// The word used in JSON and in human output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Listed => "listed",
+            Status::NotListed => "not_listed",
+            Status::Unusable => "unusable",
+            Status::Error => "error",
+        }
+    }
+}
+
+/// The verdict for one target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// A block list lists it.
+    Listed,
+    /// Nothing lists it, but some lookups gave no usable answer.
+    Incomplete,
+    /// Every selected zone answered and no block list lists it.
+    Clean,
+}
+
+/// One zone's answer for one target.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ZoneResult {
+    /// The DNS zone queried.
+    pub zone: String,
+    /// The list's human name.
+    pub name: String,
+    /// block, allow or info.
+    pub role: Role,
+    /// The query name sent.
+    pub query: String,
+    /// listed, not_listed, unusable or error.
+    pub status: Status,
+    /// The A records of the answer, as text.
+    pub answers: Vec<String>,
+    /// What each listing (or error) code means, from the catalog.
+    pub meanings: Vec<String>,
+    /// TXT records fetched for a listing (zones with `txt = true`).
+    pub txt: Vec<String>,
+    /// Why a result is unusable or an error, or a note on a listing.
+    pub detail: Option<String>,
+    /// The list's lookup or delisting page for this target.
+    pub lookup_url: Option<String>,
+}
+
+/// The report for one target.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    /// The target as checked (IPs in canonical form, domains in ASCII).
+    pub target: String,
+    /// ip or domain.
+    pub kind: TargetKind,
+    /// listed, incomplete or clean.
+    pub verdict: Verdict,
+    /// One result per zone queried: listed first, then unusable, error, not_listed.
+    pub results: Vec<ZoneResult>,
+    /// The sender side (SPF, DMARC, reverse DNS) when `check --sender` is given.
+    pub sender: Option<serde_json::Value>,
+}
+
+impl Report {
+    /// Builds a report, ordering the results and computing the verdict.
+    pub fn new(target: String, kind: TargetKind, mut results: Vec<ZoneResult>) -> Report {
+        // Stable sort keeps catalog order within each status.
+        results.sort_by_key(|r| r.status);
+        let verdict = verdict(&results);
+        Report {
+            target,
+            kind,
+            verdict,
+            results,
+            sender: None,
+        }
+    }
+}
+
+/// DESIGN.md: `listed` if a block zone lists it; else `incomplete` if any zone
+/// was unusable or failed, or no zone applied at all; else `clean`.
+pub fn verdict(results: &[ZoneResult]) -> Verdict {
+    if results
+        .iter()
+        .any(|r| r.status == Status::Listed && r.role == Role::Block)
+    {
+        Verdict::Listed
+    } else if results.is_empty()
+        || results
+            .iter()
+            .any(|r| matches!(r.status, Status::Unusable | Status::Error))
+    {
+        Verdict::Incomplete
+    } else {
+        Verdict::Clean
+    }
+}
+
+/// The process exit status (DESIGN.md, "Exit codes").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ExitStatus {
+    /// 0: clean.
+    Clean = 0,
+    /// 1: listed on at least one block list.
+    Listed = 1,
+    /// 2: bad input, usage or configuration error.
+    Usage = 2,
+    /// 3: nothing listed, but some lookups gave no usable answer.
+    Incomplete = 3,
+}
+
+impl ExitStatus {
+    /// The exit status for a set of verdicts: listed wins, then incomplete.
+    pub fn from_verdicts(verdicts: impl IntoIterator<Item = Verdict>) -> ExitStatus {
+        let mut status = ExitStatus::Clean;
+        for v in verdicts {
+            match v {
+                Verdict::Listed => return ExitStatus::Listed,
+                Verdict::Incomplete => status = ExitStatus::Incomplete,
+                Verdict::Clean => {}
+            }
+        }
+        status
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(role: Role, status: Status) -> ZoneResult {
+        ZoneResult {
+            zone: "z.example".into(),
+            name: "Z".into(),
+            role,
+            query: "2.0.0.127.z.example".into(),
+            status,
+            answers: vec![],
+            meanings: vec![],
+            txt: vec![],
+            detail: None,
+            lookup_url: None,
+        }
+    }
+
+    #[test]
+    fn verdicts_follow_the_contract() {
+        use Status::*;
+        let cases = [
+            (vec![(Role::Block, Listed), (Role::Block, Error)], Verdict::Listed),
+            (vec![(Role::Allow, Listed), (Role::Block, NotListed)], Verdict::Clean),
+            (vec![(Role::Info, Listed)], Verdict::Clean),
+            (vec![(Role::Block, NotListed), (Role::Block, Unusable)], Verdict::Incomplete),
+            (vec![(Role::Allow, Error), (Role::Block, NotListed)], Verdict::Incomplete),
+            (vec![(Role::Block, NotListed)], Verdict::Clean),
+            (vec![], Verdict::Incomplete),
+        ];
+        for (rs, want) in cases {
+            let rs: Vec<_> = rs.into_iter().map(|(r, s)| result(r, s)).collect();
+            assert_eq!(verdict(&rs), want, "{rs:?}");
+        }
+    }
+
+    #[test]
+    fn results_are_ordered_listed_first() {
+        let r = Report::new(
+            "192.0.2.1".into(),
+            TargetKind::Ip,
+            vec![
+                result(Role::Block, Status::NotListed),
+                result(Role::Block, Status::Error),
+                result(Role::Block, Status::Listed),
+                result(Role::Block, Status::Unusable),
+            ],
+        );
+        let order: Vec<_> = r.results.iter().map(|r| r.status).collect();
+        assert_eq!(
+            order,
+            [Status::Listed, Status::Unusable, Status::Error, Status::NotListed]
+        );
+    }
+
+    #[test]
+    fn exit_status_prefers_listed_over_incomplete() {
+        use Verdict::*;
+        assert_eq!(ExitStatus::from_verdicts([Clean, Incomplete, Listed]), ExitStatus::Listed);
+        assert_eq!(ExitStatus::from_verdicts([Clean, Incomplete]), ExitStatus::Incomplete);
+        assert_eq!(ExitStatus::from_verdicts([Clean]), ExitStatus::Clean);
+    }
+}
+
+/// One zone's test-point check in one family (`zones --health`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HealthReport {
+    /// The zone.
+    pub zone: String,
+    /// The list's human name.
+    pub name: String,
+    /// ipv4, ipv6 or domain.
+    pub family: &'static str,
+    /// healthy, lists_everything, refuses, not_answering or test_point_missing.
+    pub health: crate::dnsbl::Health,
+    /// Why, in a sentence.
+    pub detail: String,
+    /// The positive test point's result.
+    pub positive: ZoneResult,
+    /// The negative test point's result.
+    pub negative: ZoneResult,
+}
