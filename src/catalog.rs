@@ -316,9 +316,14 @@ impl Catalog {
             err(line, e.message().trim().to_string())
         })?;
         let mut seen: HashSet<String> = self.zones.iter().map(|z| z.zone.clone()).collect();
-        for spanned in raw.zone {
-            let span = spanned.span();
-            let start_line = line_of(text, span.start);
+        // A zone's span covers only its `[[zone]]` header: its section runs
+        // to the next header.
+        let starts: Vec<usize> = raw.zone.iter().map(|z| z.span().start).collect();
+        for (i, spanned) in raw.zone.into_iter().enumerate() {
+            let start = starts[i];
+            let end = starts.get(i + 1).copied().unwrap_or(text.len());
+            let span = start..end;
+            let start_line = line_of(text, start);
             let section = &text[span.clone()];
             // The line of `"key"` inside this [[zone]], for error messages.
             let key_line = |key: &str| {
@@ -492,4 +497,164 @@ fn validate(raw: RawZone) -> Result<Zone, Invalid> {
         bits,
         errors,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Catalog, CatalogError> {
+        let mut c = Catalog::default();
+        c.add_file(Path::new("t.toml"), text)?;
+        Ok(c)
+    }
+
+    #[test]
+    fn builtin_catalog_loads_and_is_big_enough() {
+        let c = Catalog::builtin();
+        assert!(c.zones.len() >= 25, "{} zones", c.zones.len());
+    }
+
+    #[test]
+    fn every_file_in_lists_is_embedded() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("lists");
+        let mut on_disk: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.ends_with(".toml"))
+            .collect();
+        on_disk.sort();
+        let mut embedded: Vec<String> = BUILTIN_FILES.iter().map(|(n, _)| n.to_string()).collect();
+        embedded.sort();
+        assert_eq!(on_disk, embedded);
+    }
+
+    #[test]
+    fn builtin_invariants() {
+        let c = Catalog::builtin();
+        let mut seen = HashSet::new();
+        for z in &c.zones {
+            assert!(seen.insert(&z.zone), "duplicate {}", z.zone);
+            assert!(!z.name.is_empty());
+            assert!(z.notes.is_some(), "{} has no notes", z.zone);
+            if z.default && z.status == ZoneStatus::Active {
+                assert!(!z.needs_key(), "{} needs a key but is on by default", z.zone);
+                if z.role == Role::Block {
+                    assert!(!z.codes.is_empty() || !z.bits.is_empty(), "{} has no codes", z.zone);
+                    assert!(z.lookup_url.is_some(), "{} has no lookup URL", z.zone);
+                }
+            }
+            if z.status == ZoneStatus::Dead {
+                assert!(!z.default, "dead zone {} is on by default", z.zone);
+            }
+        }
+    }
+
+    #[test]
+    fn default_selection_matches_the_reference() {
+        let c = Catalog::builtin();
+        let on: Vec<String> = c.select(&[], false).unwrap().into_iter().map(|z| z.zone).collect();
+        for must in [
+            "zen.spamhaus.org",
+            "dbl.spamhaus.org",
+            "bl.spamcop.net",
+            "psbl.surriel.com",
+            "bl.mailspike.net",
+            "dnsbl.dronebl.org",
+            "multi.uribl.com",
+            "multi.surbl.org",
+            "list.dnswl.org",
+        ] {
+            assert!(on.contains(&must.to_string()), "{must} should be on by default");
+        }
+        for never in [
+            "b.barracudacentral.org",
+            "dnsbl-2.uceprotect.net",
+            "dnsbl-3.uceprotect.net",
+            "dnsbl.sorbs.net",
+            "dnsbl.ahbl.org",
+            "dnsbl.njabl.org",
+            "ix.dnsbl.manitu.net",
+            "db.wpbl.info",
+            "bl.spamcannibal.org",
+        ] {
+            assert!(!on.contains(&never.to_string()), "{never} must be off by default");
+        }
+        // --all-zones adds the optional ones but never dead or keyed zones.
+        let all: Vec<String> = c.select(&[], true).unwrap().into_iter().map(|z| z.zone).collect();
+        assert!(all.contains(&"b.barracudacentral.org".to_string()));
+        assert!(!all.iter().any(|z| z.contains("sorbs") || z.contains("{key}")));
+    }
+
+    #[test]
+    fn keyed_zones_are_selected_with_their_key() {
+        let c = Catalog::builtin();
+        let z = c.select(&["ABC123.zen.dq.spamhaus.net".into()], false).unwrap();
+        assert_eq!(z[0].zone, "abc123.zen.dq.spamhaus.net");
+        assert_eq!(z[0].name, "Spamhaus ZEN (DQS)");
+        assert!(matches!(
+            c.select(&["{key}.zen.dq.spamhaus.net".into()], false),
+            Err(SelectError::NeedsKey(_))
+        ));
+        assert!(matches!(c.select(&["zen.spamhas.org".into()], false), Err(SelectError::Unknown(_))));
+        // A dead zone can be named explicitly (to see what is wrong with it).
+        assert_eq!(c.select(&["dnsbl.sorbs.net".into()], false).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn syntax_errors_carry_the_line() {
+        let e = parse("[[zone]]\nzone = \"a.example\"\nname = \"A\"\ntargets = ip\n").unwrap_err();
+        assert_eq!(e.line, Some(4), "{e}");
+        let e = parse("[[zone]]\nzone = \"a.example\"\nname = \"A\"\ntargets = \"ip\"\ntagets = \"ip\"\n").unwrap_err();
+        assert_eq!(e.line, Some(5), "{e}");
+        assert!(e.to_string().contains("tagets"), "{e}");
+        let e = parse("[[zone]]\nzone = \"a.example\"\nname = \"A\"\ntargets = \"ipv4\"\n").unwrap_err();
+        assert!(e.to_string().contains("targets must be"), "{e}");
+    }
+
+    #[test]
+    fn invalid_keys_carry_file_line_and_key() {
+        let text = "[[zone]]\nzone = \"a.example\"\nname = \"A\"\ntargets = \"ip\"\n[zone.codes]\n\"127.0.0.2\" = \"ok\"\n\"127.0.0.x\" = \"bad\"\n";
+        let e = parse(text).unwrap_err();
+        assert_eq!(e.line, Some(7));
+        assert_eq!(e.file, Path::new("t.toml"));
+        let msg = e.to_string();
+        assert!(msg.starts_with("t.toml:7: "), "{msg}");
+        assert!(msg.contains("127.0.0.x"), "{msg}");
+        for (bad, what) in [
+            ("\"10.0.0.2\" = \"x\"", "10.0.0.2"),
+            ("\"127.0.0.5/30\" = \"x\"", "127.0.0.5/30"),
+            ("\"127.0.0.2/40\" = \"x\"", "127.0.0.2/40"),
+        ] {
+            let text = format!("[[zone]]\nzone = \"a.example\"\nname = \"A\"\ntargets = \"ip\"\n[zone.codes]\n{bad}\n");
+            let e = parse(&text).unwrap_err();
+            assert_eq!(e.line, Some(6), "{e}");
+            assert!(e.to_string().contains(what), "{e}");
+        }
+        let text = "[[zone]]\nzone = \"a.example\"\nname = \"A\"\ntargets = \"domain\"\n[zone.bits]\n\"3\" = \"x\"\n";
+        assert!(parse(text).unwrap_err().to_string().contains("single bit"));
+    }
+
+    #[test]
+    fn duplicate_zones_are_rejected_with_the_line() {
+        let one = "[[zone]]\nzone = \"a.example\"\nname = \"A\"\ntargets = \"ip\"\n";
+        let e = parse(&format!("{one}\n{one}")).unwrap_err();
+        assert!(e.to_string().contains("defined twice"), "{e}");
+        assert_eq!(e.line, Some(7));
+    }
+
+    #[test]
+    fn other_invalid_zones() {
+        for (body, what) in [
+            ("zone = \"bad zone\"\nname = \"A\"\ntargets = \"ip\"", "not a valid DNS zone"),
+            ("zone = \"a.example\"\nname = \"\"\ntargets = \"ip\"", "empty name"),
+            ("zone = \"a.example\"\nname = \"A\"\ntargets = \"domain\"\nipv6 = true", "only applies"),
+            ("zone = \"a.example\"\nname = \"A\"\ntargets = \"ip\"\nlookup_url = \"ftp://x\"", "lookup_url"),
+            ("zone = \"a.example\"\nname = \"A\"\ntargets = \"ip\"\nipv4 = false", "nothing to query"),
+            ("zone = \"a.example\"\nname = \"A\"\ntargets = \"ip\"\nrate = 0", "rate"),
+        ] {
+            let e = parse(&format!("[[zone]]\n{body}\n")).unwrap_err();
+            assert!(e.to_string().contains(what), "{body}: {e}");
+        }
+    }
 }

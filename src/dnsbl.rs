@@ -211,6 +211,8 @@ pub struct Probe {
     pub negative: ZoneResult,
     /// Where the queries went, for messages.
     pub resolver: String,
+    /// The positive test point, as a target.
+    pub point: Target,
 }
 
 /// The health of a zone, from its test points (`zones --health`).
@@ -253,14 +255,12 @@ impl Probe {
             positive,
             negative,
             resolver: dns.describe(),
+            point: pos,
         }
     }
 
-    fn test_point(&self) -> &str {
-        self.positive
-            .query
-            .strip_suffix(&format!(".{}", self.positive.zone))
-            .unwrap_or(&self.positive.query)
+    fn test_point(&self) -> String {
+        format!("{} ({})", self.point, self.positive.query)
     }
 
     /// The zone's health, and a sentence saying why.
@@ -286,9 +286,8 @@ impl Probe {
             Status::Unusable => (
                 Health::Refuses,
                 format!(
-                    "it refuses to answer its test point {tp}: {}{}",
-                    pos.meanings.join("; "),
-                    RESOLVER_ADVICE
+                    "it refuses to answer its test point {tp}: {}",
+                    pos.meanings.join("; ")
                 ),
             ),
             Status::Error if !pos.answers.is_empty() => (
@@ -309,8 +308,8 @@ impl Probe {
             Status::NotListed => (
                 Health::TestPointMissing,
                 format!(
-                    "its test point {tp} is not listed through {}: the resolver hides this list's answers, or the list is empty{}",
-                    self.resolver, RESOLVER_ADVICE
+                    "its test point {tp} is not listed through {}: the resolver hides this list's answers, or the list is empty",
+                    self.resolver
                 ),
             ),
         }
@@ -339,8 +338,8 @@ impl Probe {
     }
 }
 
-/// Appended to messages about a resolver that hides or refuses answers.
-pub const RESOLVER_ADVICE: &str = ". Public and cloud resolvers (8.8.8.8, 1.1.1.1, 9.9.9.9, hosting providers' resolvers) are refused or answer NXDOMAIN for blocklists: query through your own recursive resolver (e.g. unbound on this host, --resolver 127.0.0.1), or use the list's keyed service (Spamhaus DQS)";
+/// What to do when a resolver hides or refuses blocklist answers.
+pub const RESOLVER_ADVICE: &str = "Public and cloud resolvers (8.8.8.8, 1.1.1.1, 9.9.9.9, hosting providers' resolvers) are refused or answer NXDOMAIN for blocklists: query through your own recursive resolver (e.g. unbound on this host, --resolver 127.0.0.1), or use the list's keyed service (Spamhaus DQS: --zone YOURKEY.zen.dq.spamhaus.net).";
 
 #[cfg(test)]
 mod tests {

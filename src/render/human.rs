@@ -52,6 +52,19 @@ pub fn render_check(out: &mut dyn Write, reports: &[Report], style: Style) -> io
         render_report(out, report, style)?;
     }
     let count = |v: Verdict| reports.iter().filter(|r| r.verdict == v).count();
+    let unusable = reports
+        .iter()
+        .flat_map(|r| &r.results)
+        .any(|r| r.status == Status::Unusable);
+    if unusable {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{} unusable means the list did not tell: it refused, or this resolver hides its answers. {}",
+            style.paint(YELLOW, "Hint:"),
+            crate::dnsbl::RESOLVER_ADVICE
+        )?;
+    }
     writeln!(out)?;
     writeln!(
         out,

@@ -1,1 +1,6 @@
+//! Integration tests: the real binary against a real DNS server on 127.0.0.1.
+//! One test binary (autotests = false), modules by subject.
 
+mod common;
+
+mod check;
