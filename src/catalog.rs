@@ -20,17 +20,26 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
     ("spamhaus.toml", include_str!("../lists/spamhaus.toml")),
     ("spamcop.toml", include_str!("../lists/spamcop.toml")),
     ("mailspike.toml", include_str!("../lists/mailspike.toml")),
-    ("spameatingmonkey.toml", include_str!("../lists/spameatingmonkey.toml")),
+    (
+        "spameatingmonkey.toml",
+        include_str!("../lists/spameatingmonkey.toml"),
+    ),
     ("psbl.toml", include_str!("../lists/psbl.toml")),
     ("dronebl.toml", include_str!("../lists/dronebl.toml")),
     ("nordspam.toml", include_str!("../lists/nordspam.toml")),
     ("s5h.toml", include_str!("../lists/s5h.toml")),
-    ("blocklist-de.toml", include_str!("../lists/blocklist-de.toml")),
+    (
+        "blocklist-de.toml",
+        include_str!("../lists/blocklist-de.toml"),
+    ),
     ("uribl.toml", include_str!("../lists/uribl.toml")),
     ("surbl.toml", include_str!("../lists/surbl.toml")),
     ("dnswl.toml", include_str!("../lists/dnswl.toml")),
     ("uceprotect.toml", include_str!("../lists/uceprotect.toml")),
-    ("backscatterer.toml", include_str!("../lists/backscatterer.toml")),
+    (
+        "backscatterer.toml",
+        include_str!("../lists/backscatterer.toml"),
+    ),
     ("spamrats.toml", include_str!("../lists/spamrats.toml")),
     ("barracuda.toml", include_str!("../lists/barracuda.toml")),
     ("abusix.toml", include_str!("../lists/abusix.toml")),
@@ -386,7 +395,11 @@ impl Catalog {
 
 fn ser_codes<S: serde::Serializer>(v: &[(Ipv4Net, String)], s: S) -> Result<S::Ok, S::Error> {
     s.collect_map(v.iter().map(|(net, m)| {
-        let key = if net.prefix_len() == 32 { net.addr().to_string() } else { net.to_string() };
+        let key = if net.prefix_len() == 32 {
+            net.addr().to_string()
+        } else {
+            net.to_string()
+        };
         (key, m)
     }))
 }
@@ -407,7 +420,10 @@ fn parse_code_key(key: &str) -> Option<Ipv4Net> {
     (net.trunc() == net && loopback.contains(&net)).then_some(net)
 }
 
-fn parse_codes(map: BTreeMap<String, String>, table: &str) -> Result<Vec<(Ipv4Net, String)>, Invalid> {
+fn parse_codes(
+    map: BTreeMap<String, String>,
+    table: &str,
+) -> Result<Vec<(Ipv4Net, String)>, Invalid> {
     let mut out = Vec::with_capacity(map.len());
     for (key, meaning) in map {
         let Some(net) = parse_code_key(&key) else {
@@ -419,7 +435,10 @@ fn parse_codes(map: BTreeMap<String, String>, table: &str) -> Result<Vec<(Ipv4Ne
             ));
         };
         if meaning.trim().is_empty() {
-            return Err((Some(key.clone()), format!("[zone.{table}] \"{key}\" has an empty meaning")));
+            return Err((
+                Some(key.clone()),
+                format!("[zone.{table}] \"{key}\" has an empty meaning"),
+            ));
         }
         out.push((net, meaning));
     }
@@ -433,24 +452,42 @@ fn validate(raw: RawZone) -> Result<Zone, Invalid> {
         .and_then(|s| s.strip_prefix('.'))
         .unwrap_or(&zone_name);
     if let Err(reason) = crate::target::normalize_domain(check_name) {
-        return Err((Some("zone".into()), format!("zone \"{}\" is not a valid DNS zone: {reason}", raw.zone)));
+        return Err((
+            Some("zone".into()),
+            format!("zone \"{}\" is not a valid DNS zone: {reason}", raw.zone),
+        ));
     }
     if raw.name.trim().is_empty() {
-        return Err((Some("name".into()), format!("zone '{zone_name}' has an empty name")));
+        return Err((
+            Some("name".into()),
+            format!("zone '{zone_name}' has an empty name"),
+        ));
     }
     if raw.targets == TargetKind::Ip && !raw.ipv4 && !raw.ipv6 {
-        return Err((Some("ipv4".into()), format!("zone '{zone_name}': ipv4 = false and ipv6 = false leaves nothing to query")));
+        return Err((
+            Some("ipv4".into()),
+            format!("zone '{zone_name}': ipv4 = false and ipv6 = false leaves nothing to query"),
+        ));
     }
     if raw.targets == TargetKind::Domain && raw.ipv6 {
-        return Err((Some("ipv6".into()), format!("zone '{zone_name}': ipv6 = true only applies to targets = \"ip\"")));
+        return Err((
+            Some("ipv6".into()),
+            format!("zone '{zone_name}': ipv6 = true only applies to targets = \"ip\""),
+        ));
     }
     if let Some(url) = &raw.lookup_url
         && !(url.starts_with("https://") || url.starts_with("http://"))
     {
-        return Err((Some("lookup_url".into()), format!("zone '{zone_name}': lookup_url must start with https:// or http://")));
+        return Err((
+            Some("lookup_url".into()),
+            format!("zone '{zone_name}': lookup_url must start with https:// or http://"),
+        ));
     }
     if raw.rate == Some(0) {
-        return Err((Some("rate".into()), format!("zone '{zone_name}': rate must be at least 1 query per second")));
+        return Err((
+            Some("rate".into()),
+            format!("zone '{zone_name}': rate must be at least 1 query per second"),
+        ));
     }
     if let Some(tp) = &raw.test_point {
         let ok = match raw.targets {
@@ -458,11 +495,23 @@ fn validate(raw: RawZone) -> Result<Zone, Invalid> {
             TargetKind::Domain => crate::target::normalize_domain(tp).is_ok() || tp == "test",
         };
         if !ok {
-            return Err((Some("test_point".into()), format!("zone '{zone_name}': test_point \"{tp}\" is not a valid {} target", match raw.targets { TargetKind::Ip => "IP", TargetKind::Domain => "domain" })));
+            return Err((
+                Some("test_point".into()),
+                format!(
+                    "zone '{zone_name}': test_point \"{tp}\" is not a valid {} target",
+                    match raw.targets {
+                        TargetKind::Ip => "IP",
+                        TargetKind::Domain => "domain",
+                    }
+                ),
+            ));
         }
     }
     if !raw.codes.is_empty() && !raw.bits.is_empty() {
-        return Err((Some("bits".into()), format!("zone '{zone_name}': use either [zone.codes] or [zone.bits], not both")));
+        return Err((
+            Some("bits".into()),
+            format!("zone '{zone_name}': use either [zone.codes] or [zone.bits], not both"),
+        ));
     }
     let codes = parse_codes(raw.codes, "codes")?;
     let errors = parse_codes(raw.errors, "errors")?;
@@ -473,7 +522,9 @@ fn validate(raw: RawZone) -> Result<Zone, Invalid> {
             _ => {
                 return Err((
                     Some(key.clone()),
-                    format!("[zone.bits] key \"{key}\" is not a single bit value (1, 2, 4, ... 128)"),
+                    format!(
+                        "[zone.bits] key \"{key}\" is not a single bit value (1, 2, 4, ... 128)"
+                    ),
                 ));
             }
         }
@@ -538,9 +589,17 @@ mod tests {
             assert!(!z.name.is_empty());
             assert!(z.notes.is_some(), "{} has no notes", z.zone);
             if z.default && z.status == ZoneStatus::Active {
-                assert!(!z.needs_key(), "{} needs a key but is on by default", z.zone);
+                assert!(
+                    !z.needs_key(),
+                    "{} needs a key but is on by default",
+                    z.zone
+                );
                 if z.role == Role::Block {
-                    assert!(!z.codes.is_empty() || !z.bits.is_empty(), "{} has no codes", z.zone);
+                    assert!(
+                        !z.codes.is_empty() || !z.bits.is_empty(),
+                        "{} has no codes",
+                        z.zone
+                    );
                     assert!(z.lookup_url.is_some(), "{} has no lookup URL", z.zone);
                 }
             }
@@ -553,7 +612,12 @@ mod tests {
     #[test]
     fn default_selection_matches_the_reference() {
         let c = Catalog::builtin();
-        let on: Vec<String> = c.select(&[], false).unwrap().into_iter().map(|z| z.zone).collect();
+        let on: Vec<String> = c
+            .select(&[], false)
+            .unwrap()
+            .into_iter()
+            .map(|z| z.zone)
+            .collect();
         for must in [
             "zen.spamhaus.org",
             "dbl.spamhaus.org",
@@ -565,7 +629,10 @@ mod tests {
             "multi.surbl.org",
             "list.dnswl.org",
         ] {
-            assert!(on.contains(&must.to_string()), "{must} should be on by default");
+            assert!(
+                on.contains(&must.to_string()),
+                "{must} should be on by default"
+            );
         }
         for never in [
             "b.barracudacentral.org",
@@ -578,37 +645,60 @@ mod tests {
             "db.wpbl.info",
             "bl.spamcannibal.org",
         ] {
-            assert!(!on.contains(&never.to_string()), "{never} must be off by default");
+            assert!(
+                !on.contains(&never.to_string()),
+                "{never} must be off by default"
+            );
         }
         // --all-zones adds the optional ones but never dead or keyed zones.
-        let all: Vec<String> = c.select(&[], true).unwrap().into_iter().map(|z| z.zone).collect();
+        let all: Vec<String> = c
+            .select(&[], true)
+            .unwrap()
+            .into_iter()
+            .map(|z| z.zone)
+            .collect();
         assert!(all.contains(&"b.barracudacentral.org".to_string()));
-        assert!(!all.iter().any(|z| z.contains("sorbs") || z.contains("{key}")));
+        assert!(
+            !all.iter()
+                .any(|z| z.contains("sorbs") || z.contains("{key}"))
+        );
     }
 
     #[test]
     fn keyed_zones_are_selected_with_their_key() {
         let c = Catalog::builtin();
-        let z = c.select(&["ABC123.zen.dq.spamhaus.net".into()], false).unwrap();
+        let z = c
+            .select(&["ABC123.zen.dq.spamhaus.net".into()], false)
+            .unwrap();
         assert_eq!(z[0].zone, "abc123.zen.dq.spamhaus.net");
         assert_eq!(z[0].name, "Spamhaus ZEN (DQS)");
         assert!(matches!(
             c.select(&["{key}.zen.dq.spamhaus.net".into()], false),
             Err(SelectError::NeedsKey(_))
         ));
-        assert!(matches!(c.select(&["zen.spamhas.org".into()], false), Err(SelectError::Unknown(_))));
+        assert!(matches!(
+            c.select(&["zen.spamhas.org".into()], false),
+            Err(SelectError::Unknown(_))
+        ));
         // A dead zone can be named explicitly (to see what is wrong with it).
-        assert_eq!(c.select(&["dnsbl.sorbs.net".into()], false).unwrap().len(), 1);
+        assert_eq!(
+            c.select(&["dnsbl.sorbs.net".into()], false).unwrap().len(),
+            1
+        );
     }
 
     #[test]
     fn syntax_errors_carry_the_line() {
         let e = parse("[[zone]]\nzone = \"a.example\"\nname = \"A\"\ntargets = ip\n").unwrap_err();
         assert_eq!(e.line, Some(4), "{e}");
-        let e = parse("[[zone]]\nzone = \"a.example\"\nname = \"A\"\ntargets = \"ip\"\ntagets = \"ip\"\n").unwrap_err();
+        let e = parse(
+            "[[zone]]\nzone = \"a.example\"\nname = \"A\"\ntargets = \"ip\"\ntagets = \"ip\"\n",
+        )
+        .unwrap_err();
         assert_eq!(e.line, Some(5), "{e}");
         assert!(e.to_string().contains("tagets"), "{e}");
-        let e = parse("[[zone]]\nzone = \"a.example\"\nname = \"A\"\ntargets = \"ipv4\"\n").unwrap_err();
+        let e = parse("[[zone]]\nzone = \"a.example\"\nname = \"A\"\ntargets = \"ipv4\"\n")
+            .unwrap_err();
         assert!(e.to_string().contains("targets must be"), "{e}");
     }
 
@@ -626,7 +716,9 @@ mod tests {
             ("\"127.0.0.5/30\" = \"x\"", "127.0.0.5/30"),
             ("\"127.0.0.2/40\" = \"x\"", "127.0.0.2/40"),
         ] {
-            let text = format!("[[zone]]\nzone = \"a.example\"\nname = \"A\"\ntargets = \"ip\"\n[zone.codes]\n{bad}\n");
+            let text = format!(
+                "[[zone]]\nzone = \"a.example\"\nname = \"A\"\ntargets = \"ip\"\n[zone.codes]\n{bad}\n"
+            );
             let e = parse(&text).unwrap_err();
             assert_eq!(e.line, Some(6), "{e}");
             assert!(e.to_string().contains(what), "{e}");
@@ -646,12 +738,30 @@ mod tests {
     #[test]
     fn other_invalid_zones() {
         for (body, what) in [
-            ("zone = \"bad zone\"\nname = \"A\"\ntargets = \"ip\"", "not a valid DNS zone"),
-            ("zone = \"a.example\"\nname = \"\"\ntargets = \"ip\"", "empty name"),
-            ("zone = \"a.example\"\nname = \"A\"\ntargets = \"domain\"\nipv6 = true", "only applies"),
-            ("zone = \"a.example\"\nname = \"A\"\ntargets = \"ip\"\nlookup_url = \"ftp://x\"", "lookup_url"),
-            ("zone = \"a.example\"\nname = \"A\"\ntargets = \"ip\"\nipv4 = false", "nothing to query"),
-            ("zone = \"a.example\"\nname = \"A\"\ntargets = \"ip\"\nrate = 0", "rate"),
+            (
+                "zone = \"bad zone\"\nname = \"A\"\ntargets = \"ip\"",
+                "not a valid DNS zone",
+            ),
+            (
+                "zone = \"a.example\"\nname = \"\"\ntargets = \"ip\"",
+                "empty name",
+            ),
+            (
+                "zone = \"a.example\"\nname = \"A\"\ntargets = \"domain\"\nipv6 = true",
+                "only applies",
+            ),
+            (
+                "zone = \"a.example\"\nname = \"A\"\ntargets = \"ip\"\nlookup_url = \"ftp://x\"",
+                "lookup_url",
+            ),
+            (
+                "zone = \"a.example\"\nname = \"A\"\ntargets = \"ip\"\nipv4 = false",
+                "nothing to query",
+            ),
+            (
+                "zone = \"a.example\"\nname = \"A\"\ntargets = \"ip\"\nrate = 0",
+                "rate",
+            ),
         ] {
             let e = parse(&format!("[[zone]]\n{body}\n")).unwrap_err();
             assert!(e.to_string().contains(what), "{body}: {e}");

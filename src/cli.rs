@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use blocklens::catalog::Catalog;
 use blocklens::config::{parse_duration, parse_resolver};
 use blocklens::dns::ResolverSettings;
-use blocklens::engine::{EngineOptions, DEFAULT_CONCURRENCY};
+use blocklens::engine::{DEFAULT_CONCURRENCY, EngineOptions};
 use blocklens::render::{Format, Style};
 use blocklens::target::Target;
 use blocklens::{Command, Config};
@@ -145,7 +145,9 @@ impl Cli {
                     .context("invalid target")?;
                 let zones = catalog.select(&g.zone, g.all_zones)?;
                 if zones.is_empty() {
-                    bail!("no zone selected: the catalog has no zone that is on by default (use --zone or --all-zones)");
+                    bail!(
+                        "no zone selected: the catalog has no zone that is on by default (use --zone or --all-zones)"
+                    );
                 }
                 Command::Check { targets, zones }
             }

@@ -112,11 +112,20 @@ mod tests {
 
     #[test]
     fn resolvers() {
-        assert_eq!(parse_resolver("127.0.0.1"), Ok("127.0.0.1:53".parse().unwrap()));
-        assert_eq!(parse_resolver("127.0.0.1:5353"), Ok("127.0.0.1:5353".parse().unwrap()));
+        assert_eq!(
+            parse_resolver("127.0.0.1"),
+            Ok("127.0.0.1:53".parse().unwrap())
+        );
+        assert_eq!(
+            parse_resolver("127.0.0.1:5353"),
+            Ok("127.0.0.1:5353".parse().unwrap())
+        );
         assert_eq!(parse_resolver("::1"), Ok("[::1]:53".parse().unwrap()));
         assert_eq!(parse_resolver("[::1]"), Ok("[::1]:53".parse().unwrap()));
-        assert_eq!(parse_resolver("[2001:db8::1]:5353"), Ok("[2001:db8::1]:5353".parse().unwrap()));
+        assert_eq!(
+            parse_resolver("[2001:db8::1]:5353"),
+            Ok("[2001:db8::1]:5353".parse().unwrap())
+        );
         for bad in ["dns.google", "1.2.3.4:0", "1.2.3.4:99999", "300.1.1.1", ""] {
             assert!(parse_resolver(bad).is_err(), "{bad}");
         }

@@ -183,7 +183,9 @@ impl Family {
             Family::V6 => custom
                 .and_then(|t| t.parse::<Ipv6Addr>().ok())
                 .map(|a| Target::Ip(a.into()))
-                .unwrap_or(Target::Ip(IpAddr::V6(Ipv6Addr::new(0, 0, 0, 0, 0, 0xffff, 0x7f00, 2)))),
+                .unwrap_or(Target::Ip(IpAddr::V6(Ipv6Addr::new(
+                    0, 0, 0, 0, 0, 0xffff, 0x7f00, 2,
+                )))),
             Family::Domain => Target::Domain(
                 custom
                     .map(|t| t.trim_end_matches('.').to_ascii_lowercase())
@@ -380,7 +382,10 @@ targets = "ip"
     fn exact_codes_and_cidr_keys() {
         let z = spamhaus();
         let d = decode(&z, &[ip("127.0.0.2")]);
-        assert_eq!((d.status, d.meanings), (Status::Listed, vec!["SBL".to_string()]));
+        assert_eq!(
+            (d.status, d.meanings),
+            (Status::Listed, vec!["SBL".to_string()])
+        );
         for xbl in ["127.0.0.4", "127.0.0.5", "127.0.0.7"] {
             assert_eq!(decode(&z, &[ip(xbl)]).meanings, ["XBL"], "{xbl}");
         }
@@ -390,7 +395,10 @@ targets = "ip"
 
     #[test]
     fn several_answers_are_all_decoded() {
-        let d = decode(&spamhaus(), &[ip("127.0.0.4"), ip("127.0.0.2"), ip("127.0.0.10")]);
+        let d = decode(
+            &spamhaus(),
+            &[ip("127.0.0.4"), ip("127.0.0.2"), ip("127.0.0.10")],
+        );
         assert_eq!(d.status, Status::Listed);
         assert_eq!(d.meanings, ["XBL", "SBL", "PBL"]);
     }
@@ -402,12 +410,17 @@ targets = "ip"
         assert_eq!(d.meanings, ["public resolver"]);
         assert!(d.detail.unwrap().contains("public resolver"));
         let d = decode(&spamhaus(), &[ip("127.255.255.7")]);
-        assert_eq!((d.status, d.meanings), (Status::Unusable, vec!["refused".to_string()]));
+        assert_eq!(
+            (d.status, d.meanings),
+            (Status::Unusable, vec!["refused".to_string()])
+        );
     }
 
     #[test]
     fn undocumented_code_is_still_listed() {
-        let z = zone("[[zone]]\nzone = \"x.example\"\nname = \"X\"\ntargets = \"ip\"\n[zone.codes]\n\"127.0.0.2\" = \"two\"\n");
+        let z = zone(
+            "[[zone]]\nzone = \"x.example\"\nname = \"X\"\ntargets = \"ip\"\n[zone.codes]\n\"127.0.0.2\" = \"two\"\n",
+        );
         let d = decode(&z, &[ip("127.0.0.99")]);
         assert_eq!(d.status, Status::Listed);
         assert_eq!(d.meanings, ["undocumented code 127.0.0.99"]);
@@ -443,7 +456,10 @@ targets = "domain"
         );
         let refused = decode(&z, &[ip("127.0.0.1")]);
         assert_eq!(refused.status, Status::Unusable);
-        assert_eq!(decode(&z, &[ip("127.0.0.0")]).meanings, ["undocumented code 127.0.0.0"]);
+        assert_eq!(
+            decode(&z, &[ip("127.0.0.0")]).meanings,
+            ["undocumented code 127.0.0.0"]
+        );
     }
 
     #[test]
@@ -460,7 +476,12 @@ targets = "domain"
         );
         assert_eq!(Family::Domain.positive(&z).query_name("z"), "test.z");
         assert_eq!(Family::Domain.negative().query_name("z"), "invalid.z");
-        let dbl = zone("[[zone]]\nzone = \"dbl.example\"\nname = \"D\"\ntargets = \"domain\"\ntest_point = \"dbltest.com\"\n");
-        assert_eq!(Family::Domain.positive(&dbl).query_name("dbl.example"), "dbltest.com.dbl.example");
+        let dbl = zone(
+            "[[zone]]\nzone = \"dbl.example\"\nname = \"D\"\ntargets = \"domain\"\ntest_point = \"dbltest.com\"\n",
+        );
+        assert_eq!(
+            Family::Domain.positive(&dbl).query_name("dbl.example"),
+            "dbltest.com.dbl.example"
+        );
     }
 }

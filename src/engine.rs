@@ -13,7 +13,7 @@ use tokio::time::Instant;
 
 use crate::catalog::Zone;
 use crate::dns::Dns;
-use crate::dnsbl::{check_zone, Family, Probe};
+use crate::dnsbl::{Family, Probe, check_zone};
 use crate::report::{Report, ZoneResult};
 use crate::target::Target;
 
@@ -101,8 +101,16 @@ enum Job {
 }
 
 enum Done {
-    Probe { zone: usize, family: Family, probe: Probe },
-    Lookup { zone: usize, target: usize, result: ZoneResult },
+    Probe {
+        zone: usize,
+        family: Family,
+        probe: Box<Probe>,
+    },
+    Lookup {
+        zone: usize,
+        target: usize,
+        result: ZoneResult,
+    },
 }
 
 /// Checks every target against every zone that applies to it, and returns
@@ -118,7 +126,10 @@ pub async fn check(
     for (ti, target) in targets.iter().enumerate() {
         for (zi, zone) in zones.iter().enumerate() {
             if zone.applies_to(target.kind(), target.is_ipv6()) {
-                jobs.push(Job::Lookup { zone: zi, target: ti });
+                jobs.push(Job::Lookup {
+                    zone: zi,
+                    target: ti,
+                });
                 let key = (zi, Family::of(target));
                 if !families_needed.contains(&key) {
                     families_needed.push(key);
@@ -142,13 +153,21 @@ pub async fn check(
                 match job {
                     Job::Probe { zone, family } => {
                         limits.wait(&zones[zone].zone).await;
-                        let probe = Probe::run(dns.as_ref(), &zones[zone], family).await;
-                        Done::Probe { zone, family, probe }
+                        let probe = Box::new(Probe::run(dns.as_ref(), &zones[zone], family).await);
+                        Done::Probe {
+                            zone,
+                            family,
+                            probe,
+                        }
                     }
                     Job::Lookup { zone, target } => {
                         limits.wait(&zones[zone].zone).await;
                         let result = check_zone(dns.as_ref(), &zones[zone], &targets[target]).await;
-                        Done::Lookup { zone, target, result }
+                        Done::Lookup {
+                            zone,
+                            target,
+                            result,
+                        }
                     }
                 }
             }
@@ -157,14 +176,22 @@ pub async fn check(
         .collect()
         .await;
 
-    let mut probes: HashMap<(usize, Family), Probe> = HashMap::new();
+    let mut probes: HashMap<(usize, Family), Box<Probe>> = HashMap::new();
     let mut per_target: Vec<Vec<(usize, ZoneResult)>> = vec![Vec::new(); targets.len()];
     for d in done {
         match d {
-            Done::Probe { zone, family, probe } => {
+            Done::Probe {
+                zone,
+                family,
+                probe,
+            } => {
                 probes.insert((zone, family), probe);
             }
-            Done::Lookup { zone, target, result } => per_target[target].push((zone, result)),
+            Done::Lookup {
+                zone,
+                target,
+                result,
+            } => per_target[target].push((zone, result)),
         }
     }
     targets
@@ -205,7 +232,11 @@ pub async fn health(
             let limits = &limits;
             async move {
                 limits.wait(&zones[zi].zone).await;
-                (zi, family, Probe::run(dns.as_ref(), &zones[zi], family).await)
+                (
+                    zi,
+                    family,
+                    Probe::run(dns.as_ref(), &zones[zi], family).await,
+                )
             }
         })
         .buffer_unordered(opts.concurrency.max(1))

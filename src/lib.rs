@@ -46,7 +46,11 @@ pub enum RunError {
 
 /// Runs a command with the real resolver and writes its output to `out`.
 pub async fn run(config: Config, out: &mut dyn Write) -> Result<ExitStatus, RunError> {
-    if let Command::Zones { zones, health: false } = &config.command {
+    if let Command::Zones {
+        zones,
+        health: false,
+    } = &config.command
+    {
         // Listing the catalog needs no DNS.
         write_zones(out, zones, &config)?;
         return Ok(ExitStatus::Clean);
@@ -76,11 +80,17 @@ pub async fn run_with(
             out.flush()?;
             Ok(ExitStatus::from_verdicts(reports.iter().map(|r| r.verdict)))
         }
-        Command::Zones { zones, health: false } => {
+        Command::Zones {
+            zones,
+            health: false,
+        } => {
             write_zones(out, zones, &config)?;
             Ok(ExitStatus::Clean)
         }
-        Command::Zones { zones, health: true } => {
+        Command::Zones {
+            zones,
+            health: true,
+        } => {
             let probes = engine::health(dns, zones, &config.engine).await;
             let reports: Vec<HealthReport> = probes
                 .into_iter()

@@ -19,18 +19,33 @@ fn main() -> ExitCode {
                 let _ = e.print();
                 return ExitCode::SUCCESS;
             }
+            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                // `blocklens` alone: the help, on stderr, as a usage error.
+                let _ = write!(io::stderr(), "{}", e.render());
+                return code(ExitStatus::Usage);
+            }
             // One line naming the problem, not clap's multi-line usage block.
+            // clap's message may span lines before its usage block: join them.
             let text = e.to_string();
-            let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid arguments");
-            let first = first.trim_start_matches("error: ");
-            return fail(&format!("{first} (see blocklens --help)"));
+            let message: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+                .filter(|l| !l.is_empty())
+                .collect();
+            let message = message.join(" ");
+            let message = message.trim_start_matches("error: ");
+            return fail(&format!("{message} (see blocklens --help)"));
         }
     };
     let config = match cli.into_config() {
         Ok(c) => c,
         Err(e) => return fail(&format!("{e:#}")),
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => return fail(&format!("cannot start the async runtime: {e}")),
     };
@@ -51,6 +66,10 @@ fn code(status: ExitStatus) -> ExitCode {
 #[allow(clippy::print_stderr)]
 fn fail(message: &str) -> ExitCode {
     let mut err = io::stderr().lock();
-    let _ = writeln!(err, "blocklens: error: {}", blocklens::render::sanitize(message));
+    let _ = writeln!(
+        err,
+        "blocklens: error: {}",
+        blocklens::render::sanitize(message)
+    );
     code(ExitStatus::Usage)
 }

@@ -172,11 +172,23 @@ mod tests {
     fn verdicts_follow_the_contract() {
         use Status::*;
         let cases = [
-            (vec![(Role::Block, Listed), (Role::Block, Error)], Verdict::Listed),
-            (vec![(Role::Allow, Listed), (Role::Block, NotListed)], Verdict::Clean),
+            (
+                vec![(Role::Block, Listed), (Role::Block, Error)],
+                Verdict::Listed,
+            ),
+            (
+                vec![(Role::Allow, Listed), (Role::Block, NotListed)],
+                Verdict::Clean,
+            ),
             (vec![(Role::Info, Listed)], Verdict::Clean),
-            (vec![(Role::Block, NotListed), (Role::Block, Unusable)], Verdict::Incomplete),
-            (vec![(Role::Allow, Error), (Role::Block, NotListed)], Verdict::Incomplete),
+            (
+                vec![(Role::Block, NotListed), (Role::Block, Unusable)],
+                Verdict::Incomplete,
+            ),
+            (
+                vec![(Role::Allow, Error), (Role::Block, NotListed)],
+                Verdict::Incomplete,
+            ),
             (vec![(Role::Block, NotListed)], Verdict::Clean),
             (vec![], Verdict::Incomplete),
         ];
@@ -201,15 +213,26 @@ mod tests {
         let order: Vec<_> = r.results.iter().map(|r| r.status).collect();
         assert_eq!(
             order,
-            [Status::Listed, Status::Unusable, Status::Error, Status::NotListed]
+            [
+                Status::Listed,
+                Status::Unusable,
+                Status::Error,
+                Status::NotListed
+            ]
         );
     }
 
     #[test]
     fn exit_status_prefers_listed_over_incomplete() {
         use Verdict::*;
-        assert_eq!(ExitStatus::from_verdicts([Clean, Incomplete, Listed]), ExitStatus::Listed);
-        assert_eq!(ExitStatus::from_verdicts([Clean, Incomplete]), ExitStatus::Incomplete);
+        assert_eq!(
+            ExitStatus::from_verdicts([Clean, Incomplete, Listed]),
+            ExitStatus::Listed
+        );
+        assert_eq!(
+            ExitStatus::from_verdicts([Clean, Incomplete]),
+            ExitStatus::Incomplete
+        );
         assert_eq!(ExitStatus::from_verdicts([Clean]), ExitStatus::Clean);
     }
 }

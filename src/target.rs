@@ -151,7 +151,8 @@ pub fn normalize_domain(input: &str) -> Result<String, String> {
     let ascii = if trimmed.is_ascii() {
         trimmed.to_ascii_lowercase()
     } else {
-        idna::domain_to_ascii(trimmed).map_err(|_| "not a valid internationalised name".to_string())?
+        idna::domain_to_ascii(trimmed)
+            .map_err(|_| "not a valid internationalised name".to_string())?
     };
     if ascii.len() > 253 {
         return Err("longer than 253 characters".into());
@@ -190,8 +191,14 @@ mod tests {
     #[test]
     fn ipv4_query_name_reverses_octets() {
         let t = Target::parse("192.0.2.99").unwrap();
-        assert_eq!(t.query_name("zen.spamhaus.org"), "99.2.0.192.zen.spamhaus.org");
-        assert_eq!(t.query_name("zen.spamhaus.org."), "99.2.0.192.zen.spamhaus.org");
+        assert_eq!(
+            t.query_name("zen.spamhaus.org"),
+            "99.2.0.192.zen.spamhaus.org"
+        );
+        assert_eq!(
+            t.query_name("zen.spamhaus.org."),
+            "99.2.0.192.zen.spamhaus.org"
+        );
     }
 
     #[test]
@@ -240,7 +247,10 @@ mod tests {
     fn domains_are_lowercased_and_lose_the_trailing_dot() {
         let t = Target::parse("Mail.Example.ORG.").unwrap();
         assert_eq!(t, Target::Domain("mail.example.org".into()));
-        assert_eq!(t.query_name("dbl.spamhaus.org"), "mail.example.org.dbl.spamhaus.org");
+        assert_eq!(
+            t.query_name("dbl.spamhaus.org"),
+            "mail.example.org.dbl.spamhaus.org"
+        );
     }
 
     #[test]

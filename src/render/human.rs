@@ -91,7 +91,10 @@ fn render_report(out: &mut dyn Write, report: &Report, style: Style) -> io::Resu
     let headline = match report.verdict {
         Verdict::Listed => style.paint(
             RED,
-            &format!("LISTED on {blocking} block list{}", if blocking == 1 { "" } else { "s" }),
+            &format!(
+                "LISTED on {blocking} block list{}",
+                if blocking == 1 { "" } else { "s" }
+            ),
         ),
         Verdict::Incomplete if report.results.is_empty() => style.paint(
             YELLOW,
@@ -184,7 +187,10 @@ pub fn render_zones(out: &mut dyn Write, zones: &[Zone], style: Style) -> io::Re
         "{}",
         style.paint(
             BOLD,
-            &format!("{:<width$}  {:<name_width$}  {:<7} {:<6} DEFAULT", "ZONE", "NAME", "TARGETS", "ROLE")
+            &format!(
+                "{:<width$}  {:<name_width$}  {:<7} {:<6} DEFAULT",
+                "ZONE", "NAME", "TARGETS", "ROLE"
+            )
         )
     )?;
     for z in zones {
@@ -222,10 +228,18 @@ pub fn render_zones(out: &mut dyn Write, zones: &[Zone], style: Style) -> io::Re
 }
 
 /// Writes `zones --health` results.
-pub fn render_health(out: &mut dyn Write, reports: &[HealthReport], style: Style) -> io::Result<()> {
+pub fn render_health(
+    out: &mut dyn Write,
+    reports: &[HealthReport],
+    style: Style,
+) -> io::Result<()> {
     let width = reports.iter().map(|r| r.zone.len()).max().unwrap_or(4);
     for r in reports {
-        let color = if r.health == crate::dnsbl::Health::Healthy { GREEN } else { YELLOW };
+        let color = if r.health == crate::dnsbl::Health::Healthy {
+            GREEN
+        } else {
+            YELLOW
+        };
         writeln!(
             out,
             "{:<width$}  {:<6}  {}  {}",
@@ -240,5 +254,9 @@ pub fn render_health(out: &mut dyn Write, reports: &[HealthReport], style: Style
         .filter(|r| r.health == crate::dnsbl::Health::Healthy)
         .count();
     writeln!(out)?;
-    writeln!(out, "Summary: {healthy} of {} test point checks healthy.", reports.len())
+    writeln!(
+        out,
+        "Summary: {healthy} of {} test point checks healthy.",
+        reports.len()
+    )
 }

@@ -34,8 +34,14 @@ mod tests {
 
     #[test]
     fn escape_sequences_are_neutralised() {
-        assert_eq!(sanitize("\x1b[2J\x1b]0;pwned\x07ok"), "\\u{1b}[2J\\u{1b}]0;pwned\\u{7}ok");
-        assert_eq!(sanitize("a\r\nb\0c\u{7f}d\u{9b}e"), "a\\u{d}\\u{a}b\\u{0}c\\u{7f}d\\u{9b}e");
+        assert_eq!(
+            sanitize("\x1b[2J\x1b]0;pwned\x07ok"),
+            "\\u{1b}[2J\\u{1b}]0;pwned\\u{7}ok"
+        );
+        assert_eq!(
+            sanitize("a\r\nb\0c\u{7f}d\u{9b}e"),
+            "a\\u{d}\\u{a}b\\u{0}c\\u{7f}d\\u{9b}e"
+        );
     }
 
     #[test]

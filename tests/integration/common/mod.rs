@@ -33,8 +33,12 @@ pub struct Run {
 
 impl Run {
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr: {}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr: {}",
+                self.stdout, self.stderr
+            )
+        })
     }
 }
 
@@ -71,7 +75,11 @@ pub fn run(args: &[&str]) -> Run {
 
 /// Runs the binary with exactly these arguments (no resolver, no catalog).
 pub fn run_bare(args: &[&str]) -> Run {
-    blocklens().args(args).output().expect("the binary runs").into()
+    blocklens()
+        .args(args)
+        .output()
+        .expect("the binary runs")
+        .into()
 }
 
 /// The result object for `zone` in a report.

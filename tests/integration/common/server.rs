@@ -5,14 +5,15 @@ use std::path::Path;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+use hickory_server::Server;
 use hickory_server::net::runtime::{Time, TokioRuntimeProvider};
 use hickory_server::proto::op::{Header, HeaderCounts, MessageType, Metadata, ResponseCode};
-use hickory_server::proto::rr::{LowerName, Name};
+use hickory_server::proto::rr::rdata::TXT;
+use hickory_server::proto::rr::{LowerName, Name, RData, Record};
 use hickory_server::proto::serialize::txt::Parser;
 use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseInfo};
 use hickory_server::store::in_memory::InMemoryZoneHandler;
 use hickory_server::zone_handler::{AxfrPolicy, Catalog, MessageResponseBuilder, ZoneType};
-use hickory_server::Server;
 
 /// A running server; it lives until the test process ends.
 pub struct TestServer {
@@ -48,12 +49,23 @@ impl RequestHandler for Handler {
             }
         });
         match bad {
-            None => self.catalog.handle_request::<R, T>(request, response_handle).await,
+            None => {
+                self.catalog
+                    .handle_request::<R, T>(request, response_handle)
+                    .await
+            }
             Some(None) => {
                 // Never answer: the client must time out.
-                let mut metadata = Metadata::new(request.metadata.id, MessageType::Response, request.metadata.op_code);
+                let mut metadata = Metadata::new(
+                    request.metadata.id,
+                    MessageType::Response,
+                    request.metadata.op_code,
+                );
                 metadata.response_code = ResponseCode::ServFail;
-                ResponseInfo::from(Header { metadata, counts: HeaderCounts::default() })
+                ResponseInfo::from(Header {
+                    metadata,
+                    counts: HeaderCounts::default(),
+                })
             }
             Some(Some(code)) => {
                 let response = MessageResponseBuilder::new(&request.queries, None)
@@ -82,13 +94,20 @@ fn load_catalog(zones_dir: &Path) -> Catalog {
         let (origin, records) = Parser::new(text, Some(path.clone()), Some(origin))
             .parse()
             .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        let zone = InMemoryZoneHandler::<TokioRuntimeProvider>::new(
+        let mut zone = InMemoryZoneHandler::<TokioRuntimeProvider>::new(
             origin.clone(),
             records,
             ZoneType::Primary,
             AxfrPolicy::Deny,
         )
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        if stem == "bl.test" {
+            // Zone-file \DDD escapes do not survive hickory's parser, so the
+            // hostile TXT (escape sequences, BEL, a bidi override) is added here.
+            let name = Name::from_ascii("15.2.0.192.bl.test.").unwrap();
+            let txt = TXT::from_bytes(vec![b"evil\x1b[2J\x1b]0;owned\x07 \xe2\x80\xaegnp.exe"]);
+            zone.upsert_mut(Record::from_rdata(name, 60, RData::TXT(txt)), 2);
+        }
         catalog.upsert(origin.into(), vec![Arc::new(zone)]);
     }
     catalog
