@@ -6,4 +6,5 @@ mod common;
 mod bad_input;
 mod check;
 mod output;
+mod rbldnsd;
 mod zones;
