@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use crate::common::{blocklens, has_result, result, Run};
+use crate::common::{Run, blocklens, has_result, result};
 
 const IP_DATA: &str = "\
 $SOA 60 ns.rbl.test hostmaster.rbl.test 0 600 300 86400 60
@@ -92,7 +92,11 @@ fn start(dir: &Path, exe: &Path) -> Rbldnsd {
     write_world_readable(&ip, IP_DATA);
     write_world_readable(&ip6, IP6_DATA);
     write_world_readable(&dom, DOMAIN_DATA);
-    let port = std::net::UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let child = Command::new(exe)
         .arg("-n")
         .arg("-b")
@@ -125,9 +129,13 @@ fn run(server: &Rbldnsd, catalog: &Path, args: &[&str]) -> Run {
 fn end_to_end_against_rbldnsd() {
     let Some(exe) = find_rbldnsd() else {
         if std::env::var("BLOCKLENS_REQUIRE_RBLDNSD").as_deref() == Ok("1") {
-            panic!("rbldnsd is not installed but BLOCKLENS_REQUIRE_RBLDNSD=1 (apt-get install rbldnsd)");
+            panic!(
+                "rbldnsd is not installed but BLOCKLENS_REQUIRE_RBLDNSD=1 (apt-get install rbldnsd)"
+            );
         }
-        eprintln!("SKIPPED end_to_end_against_rbldnsd: rbldnsd is not installed (apt-get install rbldnsd)");
+        eprintln!(
+            "SKIPPED end_to_end_against_rbldnsd: rbldnsd is not installed (apt-get install rbldnsd)"
+        );
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -146,19 +154,36 @@ fn end_to_end_against_rbldnsd() {
         std::thread::sleep(Duration::from_millis(100));
     }
     let health = health.expect("rbldnsd's zones become healthy (all test points answer)");
-    assert_eq!(health.json().as_array().unwrap().len(), 3, "ipv4, ipv6 and domain test points");
+    assert_eq!(
+        health.json().as_array().unwrap().len(),
+        3,
+        "ipv4, ipv6 and domain test points"
+    );
 
     let r = run(
         &server,
         &catalog,
         &[
-            "check", "192.0.2.10", "198.51.100.5", "198.51.100.77", "192.0.2.99", "2001:db8:bad::1",
-            "2001:db8:900d::1", "www.spam.example", "ham.example", "--json",
+            "check",
+            "192.0.2.10",
+            "198.51.100.5",
+            "198.51.100.77",
+            "192.0.2.99",
+            "2001:db8:bad::1",
+            "2001:db8:900d::1",
+            "www.spam.example",
+            "ham.example",
+            "--json",
         ],
     );
     assert_eq!(r.code, 1, "{r:?}");
     let reports = r.json();
-    let status = |i: usize, zone: &str| result(&reports[i], zone)["status"].as_str().unwrap().to_string();
+    let status = |i: usize, zone: &str| {
+        result(&reports[i], zone)["status"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
 
     let listed = result(&reports[0], "bl.rbl.test");
     assert_eq!(listed["status"], "listed");
