@@ -127,7 +127,12 @@ pub async fn check_zone(dns: &dyn Dns, zone: &Zone, target: &Target) -> ZoneResu
             result.meanings = decoded.meanings;
             result.detail = decoded.detail;
             if result.status == Status::Listed && zone.txt {
-                result.txt = dns.lookup(&result.query, RecordType::Txt).await.txts();
+                match dns.lookup(&result.query, RecordType::Txt).await {
+                    Outcome::Failed(f) => {
+                        result.detail = Some(format!("the TXT reason could not be fetched: {f}"));
+                    }
+                    txt => result.txt = txt.txts(),
+                }
             }
         }
     }

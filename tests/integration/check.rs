@@ -385,3 +385,16 @@ fn default_selection_uses_default_zones_only() {
     ]);
     assert!(has_result(&r.json()[0], "silent.test"));
 }
+
+#[test]
+fn answers_too_big_for_udp_arrive_over_tcp() {
+    // Twelve 198-byte TXT records do not fit a 1232-byte UDP answer: the
+    // server truncates, and the client must fetch them over TCP.
+    let r = run(&["check", "192.0.2.16", "--zone", "bl.test", "--json"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let z = result(&r.json()[0], "bl.test").clone();
+    let mut txt: Vec<String> = serde_json::from_value(z["txt"].clone()).unwrap();
+    txt.sort();
+    assert_eq!(txt.len(), 12, "{txt:?}");
+    assert!(txt[11].starts_with("part 11 xxx") && txt[11].len() == 198);
+}

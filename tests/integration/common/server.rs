@@ -107,6 +107,16 @@ fn load_catalog(zones_dir: &Path) -> Catalog {
             let name = Name::from_ascii("15.2.0.192.bl.test.").unwrap();
             let txt = TXT::from_bytes(vec![b"evil\x1b[2J\x1b]0;owned\x07 \xe2\x80\xaegnp.exe"]);
             zone.upsert_mut(Record::from_rdata(name, 60, RData::TXT(txt)), 2);
+            // 192.0.2.16: a TXT answer too big for UDP (over 1232 bytes), so
+            // the server truncates it and the client must retry over TCP.
+            let name = Name::from_ascii("16.2.0.192.bl.test.").unwrap();
+            let a = RData::A("127.0.0.2".parse::<std::net::Ipv4Addr>().unwrap().into());
+            zone.upsert_mut(Record::from_rdata(name.clone(), 60, a), 2);
+            for i in 0..12 {
+                let line = format!("part {i:02} {}", "x".repeat(190));
+                let txt = TXT::new(vec![line]);
+                zone.upsert_mut(Record::from_rdata(name.clone(), 60, RData::TXT(txt)), 2);
+            }
         }
         catalog.upsert(origin.into(), vec![Arc::new(zone)]);
     }
