@@ -20,6 +20,7 @@ pub mod dnsbl;
 pub mod engine;
 pub mod render;
 pub mod report;
+pub mod spf;
 pub mod target;
 
 use std::io::{self, Write};

@@ -99,10 +99,9 @@ impl HickoryDns {
     }
 
     async fn query(&self, name: &str, rtype: RecordType) -> Outcome {
-        let fqdn = format!("{}.", name.trim_end_matches('.'));
-        let name = match Name::from_ascii(&fqdn) {
+        let name = match wire_name(name) {
             Ok(n) => n,
-            Err(e) => return Outcome::Failed(Failure::Other(format!("invalid name {fqdn}: {e}"))),
+            Err(e) => return Outcome::Failed(Failure::Other(e)),
         };
         let htype = match rtype {
             RecordType::A => HRecordType::A,
@@ -129,9 +128,32 @@ impl HickoryDns {
     }
 }
 
+/// Builds a query name from raw labels. Unlike `Name::from_ascii`, this
+/// keeps labels a hostname may not have but DNS allows (SPF macros produce
+/// `foo:bar/baz` or spaces); empty or over-long labels are refused.
+pub fn wire_name(name: &str) -> Result<Name, String> {
+    let trimmed = name.strip_suffix('.').unwrap_or(name);
+    if trimmed.is_empty() {
+        return Err("empty name".into());
+    }
+    if let Some(bad) = trimmed.split('.').find(|l| l.is_empty() || l.len() > 63) {
+        return Err(format!(
+            "invalid name {trimmed}: label '{bad}' is empty or longer than 63 bytes"
+        ));
+    }
+    let mut n = Name::from_labels(trimmed.split('.').map(str::as_bytes))
+        .map_err(|e| format!("invalid name {trimmed}: {e}"))?;
+    n.set_fqdn(true);
+    Ok(n)
+}
+
+/// A name from an answer as raw labels joined by dots (no trailing dot, no
+/// escaping), so it can be queried again exactly as received.
 fn strip_dot(name: &Name) -> String {
-    let s = name.to_ascii();
-    s.strip_suffix('.').unwrap_or(&s).to_string()
+    name.iter()
+        .map(|l| String::from_utf8_lossy(l).into_owned())
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 fn convert(data: &RData, want: RecordType) -> Option<Record> {

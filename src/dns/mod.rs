@@ -13,7 +13,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use futures::future::BoxFuture;
 use serde::Serialize;
 
-pub use hickory::{HickoryDns, ResolverSettings, SetupError};
+pub use hickory::{HickoryDns, ResolverSettings, SetupError, wire_name};
 
 /// The record types blocklens asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

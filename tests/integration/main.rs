@@ -10,4 +10,5 @@ mod bad_input;
 mod check;
 mod output;
 mod rbldnsd;
+mod spf_suite;
 mod zones;
