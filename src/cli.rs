@@ -12,7 +12,7 @@ use blocklens::config::{parse_duration, parse_resolver};
 use blocklens::dns::ResolverSettings;
 use blocklens::engine::{DEFAULT_CONCURRENCY, EngineOptions};
 use blocklens::render::{Format, Style};
-use blocklens::target::Target;
+use blocklens::target::{Target, normalize_domain};
 use blocklens::{Command, Config};
 
 const EXAMPLES: &str = "\
@@ -21,6 +21,8 @@ Examples:
   blocklens check 192.0.2.10 2001:db8::25 example.org --json
   blocklens check 192.0.2.10 --zone zen.spamhaus.org --resolver 127.0.0.1
   blocklens check 192.0.2.10 --zone YOURKEY.zen.dq.spamhaus.net
+  blocklens check 192.0.2.10 --sender example.org   also SPF, DMARC, reverse DNS, domain lists
+  blocklens spf example.org 192.0.2.10        SPF with a trace of every step
   blocklens zones                             the catalog
   blocklens zones --health --resolver 127.0.0.1   does each list answer through this resolver?
 
@@ -102,6 +104,31 @@ enum CommandArgs {
         /// IP addresses and domain names.
         #[arg(required = true, value_name = "TARGET")]
         targets: Vec<String>,
+        /// Also check the sender side for each IP: SPF for this domain, its
+        /// DMARC policy, reverse DNS, and the domain lists.
+        #[arg(long, value_name = "DOMAIN")]
+        sender: Option<String>,
+        /// The HELO/EHLO name the client uses (for SPF's %{h}).
+        #[arg(long, value_name = "NAME")]
+        helo: Option<String>,
+    },
+    /// Evaluate SPF (RFC 7208) for a domain and a client IP, with a trace of every step.
+    #[command(after_help = "Examples:
+  blocklens spf example.org 192.0.2.10
+  blocklens spf example.org 2001:db8::25 --sender bounce@example.org --helo mail.example.org --json
+
+Exit codes: 0 evaluated (whatever the result), 2 bad input, 3 temperror (DNS gave no usable answer).")]
+    Spf {
+        /// The domain whose SPF policy is checked (the MAIL FROM or HELO domain).
+        domain: String,
+        /// The SMTP client's IP address.
+        ip: String,
+        /// The HELO/EHLO name (for %{h}).
+        #[arg(long, value_name = "NAME")]
+        helo: Option<String>,
+        /// The full MAIL FROM address (for %{s} and %{l}); default postmaster@DOMAIN.
+        #[arg(long, value_name = "LOCAL@DOMAIN")]
+        sender: Option<String>,
     },
     /// List the catalog; with --health, probe every zone's RFC 5782 test points.
     #[command(after_help = "Examples:
@@ -137,7 +164,18 @@ impl Cli {
             color: !g.no_color && !no_color_env && std::io::stdout().is_terminal(),
         };
         let command = match self.command {
-            CommandArgs::Check { targets } => {
+            CommandArgs::Check {
+                targets,
+                sender,
+                helo,
+            } => {
+                let sender = sender
+                    .map(|s| {
+                        let domain = s.rsplit_once('@').map_or(s.as_str(), |(_, d)| d);
+                        normalize_domain(domain)
+                            .map_err(|e| anyhow::anyhow!("invalid --sender '{s}': {e}"))
+                    })
+                    .transpose()?;
                 let targets = targets
                     .iter()
                     .map(|t| Target::parse(t))
@@ -149,7 +187,36 @@ impl Cli {
                         "no zone selected: the catalog has no zone that is on by default (use --zone or --all-zones)"
                     );
                 }
-                Command::Check { targets, zones }
+                Command::Check {
+                    targets,
+                    zones,
+                    sender,
+                    helo,
+                }
+            }
+            CommandArgs::Spf {
+                domain,
+                ip,
+                helo,
+                sender,
+            } => {
+                let domain = normalize_domain(&domain)
+                    .map_err(|e| anyhow::anyhow!("invalid domain '{domain}': {e}"))?;
+                let ip = match Target::parse(&ip) {
+                    Ok(Target::Ip(ip)) => ip,
+                    _ => bail!("invalid IP address '{ip}'"),
+                };
+                if let Some(s) = &sender
+                    && !s.contains('@')
+                {
+                    bail!("invalid --sender '{s}': expected LOCAL@DOMAIN");
+                }
+                Command::Spf {
+                    domain,
+                    ip,
+                    helo,
+                    sender,
+                }
             }
             CommandArgs::Zones { health } => {
                 let zones = if health || !g.zone.is_empty() {

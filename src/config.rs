@@ -35,6 +35,21 @@ pub enum Command {
         targets: Vec<Target>,
         /// The zones to query.
         zones: Vec<Zone>,
+        /// `--sender DOMAIN`: also check SPF, DMARC, reverse DNS and domain lists.
+        sender: Option<String>,
+        /// `--helo NAME`, for SPF's `%{h}`.
+        helo: Option<String>,
+    },
+    /// Evaluate SPF for a domain and an IP, with a trace.
+    Spf {
+        /// The domain whose policy is checked.
+        domain: String,
+        /// The client IP.
+        ip: std::net::IpAddr,
+        /// The HELO name.
+        helo: Option<String>,
+        /// The full MAIL FROM (`local@domain`).
+        sender: Option<String>,
     },
     /// List the catalog, or probe it.
     Zones {

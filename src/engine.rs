@@ -14,7 +14,7 @@ use tokio::time::Instant;
 use crate::catalog::Zone;
 use crate::dns::Dns;
 use crate::dnsbl::{Family, Probe, check_zone};
-use crate::report::{Report, ZoneResult};
+use crate::report::{Report, SenderReport, ZoneResult};
 use crate::target::Target;
 
 /// Default number of queries in flight. A burst of a few hundred back-to-back
@@ -212,6 +212,69 @@ pub async fn check(
             Report::new(target.to_string(), target.kind(), results)
         })
         .collect()
+}
+
+/// Fills the `sender` object of every IP report: SPF for `domain` and the
+/// IP, DMARC policy and alignment, reverse DNS, and the domain lists' results
+/// for `domain` (queried once).
+pub async fn senders(
+    dns: Arc<dyn Dns>,
+    zones: &[Zone],
+    reports: &mut [Report],
+    targets: &[Target],
+    domain: &str,
+    helo: Option<&str>,
+    opts: &EngineOptions,
+) {
+    let domain_target = Target::Domain(domain.to_string());
+    let domain_results = check(
+        Arc::clone(&dns),
+        zones,
+        std::slice::from_ref(&domain_target),
+        opts,
+    )
+    .await
+    .pop()
+    .map(|r| r.results)
+    .unwrap_or_default();
+    let ips: Vec<(usize, std::net::IpAddr)> = targets
+        .iter()
+        .enumerate()
+        .filter_map(|(i, t)| match t {
+            Target::Ip(ip) => Some((i, *ip)),
+            Target::Domain(_) => None,
+        })
+        .collect();
+    let done: Vec<(usize, SenderReport)> = futures::stream::iter(ips)
+        .map(|(i, ip)| {
+            let dns = Arc::clone(&dns);
+            let results = domain_results.clone();
+            async move {
+                let req = crate::spf::Request::for_domain(ip, domain, None, helo);
+                let (spf, rdns) = futures::join!(
+                    crate::spf::check_host(dns.as_ref(), &req),
+                    crate::rdns::check(dns.as_ref(), ip)
+                );
+                let pass_domain = (spf.result == crate::spf::SpfResult::Pass).then_some(domain);
+                let dmarc = crate::dmarc::check(dns.as_ref(), domain, pass_domain).await;
+                (
+                    i,
+                    SenderReport {
+                        domain: domain.to_string(),
+                        spf,
+                        dmarc,
+                        rdns,
+                        results,
+                    },
+                )
+            }
+        })
+        .buffer_unordered(opts.concurrency.max(1))
+        .collect()
+        .await;
+    for (i, sender) in done {
+        reports[i].sender = Some(sender);
+    }
 }
 
 /// Probes every family of every zone (`zones --health`), in catalog order.

@@ -15,9 +15,11 @@
 
 pub mod catalog;
 pub mod config;
+pub mod dmarc;
 pub mod dns;
 pub mod dnsbl;
 pub mod engine;
+pub mod rdns;
 pub mod render;
 pub mod report;
 pub mod spf;
@@ -67,8 +69,25 @@ pub async fn run_with(
     out: &mut dyn Write,
 ) -> Result<ExitStatus, RunError> {
     match &config.command {
-        Command::Check { targets, zones } => {
-            let reports = engine::check(dns, zones, targets, &config.engine).await;
+        Command::Check {
+            targets,
+            zones,
+            sender,
+            helo,
+        } => {
+            let mut reports = engine::check(Arc::clone(&dns), zones, targets, &config.engine).await;
+            if let Some(domain) = sender {
+                engine::senders(
+                    dns,
+                    zones,
+                    &mut reports,
+                    targets,
+                    domain,
+                    helo.as_deref(),
+                    &config.engine,
+                )
+                .await;
+            }
             match config.format {
                 Format::Human => render::render_check(out, &reports, config.style)?,
                 Format::Json => render::json_array(out, &reports)?,
@@ -79,7 +98,26 @@ pub async fn run_with(
                 }
             }
             out.flush()?;
-            Ok(ExitStatus::from_verdicts(reports.iter().map(|r| r.verdict)))
+            Ok(ExitStatus::from_reports(&reports))
+        }
+        Command::Spf {
+            domain,
+            ip,
+            helo,
+            sender,
+        } => {
+            let req = spf::Request::for_domain(*ip, domain, sender.as_deref(), helo.as_deref());
+            let output = spf::check_host(dns.as_ref(), &req).await;
+            match config.format {
+                Format::Human => render::render_spf(out, &output, config.style)?,
+                Format::Json | Format::Ndjson => render::json_line(out, &output)?,
+            }
+            out.flush()?;
+            Ok(if output.result == spf::SpfResult::TempError {
+                ExitStatus::Incomplete
+            } else {
+                ExitStatus::Clean
+            })
         }
         Command::Zones {
             zones,

@@ -83,7 +83,7 @@ pub struct Report {
     /// One result per zone queried: listed first, then unusable, error, not_listed.
     pub results: Vec<ZoneResult>,
     /// The sender side (SPF, DMARC, reverse DNS) when `check --sender` is given.
-    pub sender: Option<serde_json::Value>,
+    pub sender: Option<SenderReport>,
 }
 
 impl Report {
@@ -99,6 +99,43 @@ impl Report {
             results,
             sender: None,
         }
+    }
+}
+
+/// The sender side of a 5.7.1 for one IP (`check --sender DOMAIN`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SenderReport {
+    /// The sender domain.
+    pub domain: String,
+    /// SPF for this IP and the sender domain.
+    pub spf: crate::spf::SpfOutput,
+    /// The domain's DMARC policy and alignment; null when it has no record.
+    pub dmarc: Option<crate::dmarc::DmarcReport>,
+    /// Reverse DNS of the IP.
+    pub rdns: crate::rdns::RdnsReport,
+    /// Domain-list results for the sender domain.
+    pub results: Vec<ZoneResult>,
+}
+
+impl SenderReport {
+    /// Whether the sender side alone would get mail refused: SPF fail, or
+    /// the domain on a block list.
+    pub fn refused(&self) -> bool {
+        self.spf.result == crate::spf::SpfResult::Fail
+            || self
+                .results
+                .iter()
+                .any(|r| r.status == Status::Listed && r.role == Role::Block)
+    }
+
+    /// Whether something on the sender side gave no usable answer.
+    pub fn incomplete(&self) -> bool {
+        self.spf.result == crate::spf::SpfResult::TempError
+            || self.rdns.fcrdns == "error"
+            || self
+                .results
+                .iter()
+                .any(|r| matches!(r.status, Status::Unusable | Status::Error))
     }
 }
 
@@ -135,6 +172,25 @@ pub enum ExitStatus {
 }
 
 impl ExitStatus {
+    /// The exit status of `check` reports, counting the sender side: a
+    /// listing or an SPF fail wins, then anything incomplete.
+    pub fn from_reports(reports: &[Report]) -> ExitStatus {
+        let listed = reports.iter().any(|r| {
+            r.verdict == Verdict::Listed || r.sender.as_ref().is_some_and(SenderReport::refused)
+        });
+        let incomplete = reports.iter().any(|r| {
+            r.verdict == Verdict::Incomplete
+                || r.sender.as_ref().is_some_and(SenderReport::incomplete)
+        });
+        if listed {
+            ExitStatus::Listed
+        } else if incomplete {
+            ExitStatus::Incomplete
+        } else {
+            ExitStatus::Clean
+        }
+    }
+
     /// The exit status for a set of verdicts: listed wins, then incomplete.
     pub fn from_verdicts(verdicts: impl IntoIterator<Item = Verdict>) -> ExitStatus {
         let mut status = ExitStatus::Clean;

@@ -3,7 +3,8 @@
 use std::io::{self, Write};
 
 use crate::catalog::{Role, Zone, ZoneStatus};
-use crate::report::{HealthReport, Report, Status, Verdict};
+use crate::report::{HealthReport, Report, SenderReport, Status, Verdict};
+use crate::spf::{SpfOutput, SpfResult};
 use crate::target::TargetKind;
 
 use super::sanitize;
@@ -165,6 +166,183 @@ fn render_report(out: &mut dyn Write, report: &Report, style: Style) -> io::Resu
             style.paint(DIM, &format!("{:<12}", "not listed")),
             not_listed.join(", ")
         )?;
+    }
+    if let Some(sender) = &report.sender {
+        render_sender(out, sender, style)?;
+    }
+    Ok(())
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b { "yes" } else { "no" }
+}
+
+fn render_sender(out: &mut dyn Write, s: &SenderReport, style: Style) -> io::Result<()> {
+    writeln!(
+        out,
+        "  {}",
+        style.paint(BOLD, &format!("sender domain {}", s.domain))
+    )?;
+    let spf = &s.spf;
+    let color = match spf.result {
+        SpfResult::Pass => GREEN,
+        SpfResult::Fail => RED,
+        _ => YELLOW,
+    };
+    let decided = spf
+        .mechanism
+        .as_ref()
+        .map(|m| format!(" (decided by {})", sanitize(m)))
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "    SPF    {}{decided}",
+        style.paint(color, spf.result.as_str())
+    )?;
+    if let Some(r) = &spf.record {
+        writeln!(out, "           record: {}", sanitize(r))?;
+    }
+    if let Some(e) = &spf.explanation {
+        writeln!(out, "           explanation: {}", sanitize(e))?;
+    }
+    for lint in &spf.lint {
+        writeln!(out, "           warning: {}", sanitize(lint))?;
+    }
+    match &s.dmarc {
+        None => writeln!(
+            out,
+            "    DMARC  no record at _dmarc.{} or its organisational domain",
+            s.domain
+        )?,
+        Some(d) => match (&d.policy, &d.error) {
+            (_, Some(e)) => writeln!(
+                out,
+                "    DMARC  {} ({})",
+                style.paint(YELLOW, "unusable"),
+                sanitize(e)
+            )?,
+            (Some(p), None) => writeln!(
+                out,
+                "    DMARC  p={p} sp={} pct={} aspf={} at {}; SPF aligned: {}",
+                d.subdomain_policy.as_deref().unwrap_or("?"),
+                d.pct.unwrap_or(100),
+                d.aspf.as_deref().unwrap_or("r"),
+                d.name,
+                yes_no(d.aligned)
+            )?,
+            (None, None) => {}
+        },
+    }
+    let r = &s.rdns;
+    let color = if r.fcrdns == "pass" { GREEN } else { YELLOW };
+    writeln!(
+        out,
+        "    rDNS   {} {}",
+        style.paint(color, &format!("fcrdns {}", r.fcrdns)),
+        sanitize(&r.ptr.join(", "))
+    )?;
+    if let Some(d) = &r.detail {
+        writeln!(out, "           {}", sanitize(d))?;
+    }
+    for n in r.names.iter().filter(|n| n.generic.is_some()) {
+        writeln!(
+            out,
+            "           {} looks generic: {}",
+            sanitize(&n.name),
+            n.generic.as_deref().unwrap_or("")
+        )?;
+    }
+    for z in &s.results {
+        if z.status == Status::NotListed {
+            continue;
+        }
+        let (word, color) = status_word(z.status, z.role);
+        let what = if z.status == Status::Listed {
+            z.meanings.join("; ")
+        } else {
+            z.detail.clone().unwrap_or_default()
+        };
+        writeln!(
+            out,
+            "    domain {} {} {}",
+            style.paint(color, word),
+            z.zone,
+            sanitize(&what)
+        )?;
+    }
+    let clean: Vec<&str> = s
+        .results
+        .iter()
+        .filter(|z| z.status == Status::NotListed)
+        .map(|z| z.zone.as_str())
+        .collect();
+    if !clean.is_empty() {
+        writeln!(out, "    domain not listed on {}", clean.join(", "))?;
+    }
+    Ok(())
+}
+
+/// Writes the `spf` command's result: verdict, record, counters, lint, trace tree.
+pub fn render_spf(out: &mut dyn Write, spf: &SpfOutput, style: Style) -> io::Result<()> {
+    let color = match spf.result {
+        SpfResult::Pass => GREEN,
+        SpfResult::Fail => RED,
+        _ => YELLOW,
+    };
+    writeln!(
+        out,
+        "SPF {} for {} from {}",
+        style.paint(color, &spf.result.as_str().to_uppercase()),
+        sanitize(&spf.domain),
+        spf.ip
+    )?;
+    match (&spf.mechanism, spf.result) {
+        (Some(m), _) => writeln!(out, "  decided by:  {}", sanitize(m))?,
+        (None, SpfResult::Neutral) => writeln!(
+            out,
+            "  decided by:  nothing matched (the default is neutral)"
+        )?,
+        (None, _) => {}
+    }
+    if let Some(e) = &spf.explanation {
+        writeln!(out, "  explanation: {}", sanitize(e))?;
+    }
+    writeln!(
+        out,
+        "  record:      {}",
+        spf.record
+            .as_deref()
+            .map(sanitize)
+            .unwrap_or_else(|| "(none)".into())
+    )?;
+    writeln!(
+        out,
+        "  lookups:     {} of {} DNS-querying terms, {} of {} void lookups",
+        spf.dns_lookups,
+        crate::spf::MAX_DNS_LOOKUPS,
+        spf.void_lookups,
+        crate::spf::MAX_VOID_LOOKUPS
+    )?;
+    if !spf.lint.is_empty() {
+        writeln!(out, "Warnings:")?;
+        for l in &spf.lint {
+            writeln!(out, "  - {}", sanitize(l))?;
+        }
+    }
+    writeln!(out, "Trace:")?;
+    for step in &spf.trace {
+        let indent = "  ".repeat(step.depth as usize + 1);
+        let mark = match step.matched {
+            Some(true) => style.paint(GREEN, "match    "),
+            Some(false) => style.paint(DIM, "no match "),
+            None => format!("{:<9}", step.event),
+        };
+        let note = step
+            .note
+            .as_deref()
+            .map(|n| format!("  ({})", sanitize(n)))
+            .unwrap_or_default();
+        writeln!(out, "{indent}{mark}{}{note}", sanitize(&step.text))?;
     }
     Ok(())
 }

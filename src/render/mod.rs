@@ -8,7 +8,7 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-pub use human::{Style, render_check, render_health, render_zones};
+pub use human::{Style, render_check, render_health, render_spf, render_zones};
 pub use sanitize::sanitize;
 
 /// The output format.

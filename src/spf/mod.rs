@@ -41,7 +41,7 @@ pub const PROCESSING_LIMIT: std::time::Duration = std::time::Duration::from_secs
 
 /// The result of `check_host()` (RFC 7208 §2.6).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "lowercase")]
 pub enum SpfResult {
     /// The client is authorised.
     Pass,

@@ -198,9 +198,7 @@ fn parse_term(term: &str) -> Result<Term, String> {
         b'?' => (Qualifier::Neutral, &term[1..]),
         _ => (Qualifier::Pass, term),
     };
-    let name_end = rest
-        .find([':', '/'])
-        .unwrap_or(rest.len());
+    let name_end = rest.find([':', '/']).unwrap_or(rest.len());
     let (name, args) = rest.split_at(name_end);
     let mechanism = match name.to_ascii_lowercase().as_str() {
         "all" => {

@@ -10,5 +10,6 @@ mod bad_input;
 mod check;
 mod output;
 mod rbldnsd;
+mod sender;
 mod spf_suite;
 mod zones;
