@@ -23,6 +23,7 @@ Examples:
   blocklens check 192.0.2.10 --zone YOURKEY.zen.dq.spamhaus.net
   blocklens check 192.0.2.10 --sender example.org   also SPF, DMARC, reverse DNS, domain lists
   blocklens spf example.org 192.0.2.10        SPF with a trace of every step
+  blocklens scan 192.0.2.0/24 --format ndjson --only-listed   a whole range
   blocklens zones                             the catalog
   blocklens zones --health --resolver 127.0.0.1   does each list answer through this resolver?
 
@@ -112,6 +113,38 @@ enum CommandArgs {
         #[arg(long, value_name = "NAME")]
         helo: Option<String>,
     },
+    /// Scan address ranges against the blocklists, streaming one report per address.
+    #[command(
+        after_help = "Sources: CIDRs (192.0.2.0/24, 2001:db8::/120), ranges (192.0.2.10-192.0.2.50),
+single IPs, @FILE and - (stdin): one source per line, blank lines and # comments ignored.
+
+Examples:
+  blocklens scan 192.0.2.0/24 --resolver 127.0.0.1
+  blocklens scan @our-ranges.txt --format ndjson --only-listed > listed.ndjson
+  blocklens scan - --json < ranges.txt
+
+Exit codes: 0 clean, 1 some address listed, 2 bad input, 3 incomplete, 130 interrupted (Ctrl-C)."
+    )]
+    Scan {
+        /// CIDRs, ranges (a-b), IPs, @FILE, or - for stdin.
+        #[arg(required = true, value_name = "SOURCE")]
+        sources: Vec<String>,
+        /// Refuse scans of more addresses than this.
+        #[arg(long, value_name = "N", default_value_t = blocklens::scan::DEFAULT_MAX_TARGETS)]
+        max_targets: u64,
+        /// JSON output: keep only listed and incomplete targets.
+        #[arg(long)]
+        only_listed: bool,
+        /// Do not fetch TXT reasons for listings (fewer queries).
+        #[arg(long)]
+        no_txt: bool,
+        /// No progress bar.
+        #[arg(long)]
+        no_progress: bool,
+        /// No progress bar and no summary on stderr.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Evaluate SPF (RFC 7208) for a domain and a client IP, with a trace of every step.
     #[command(after_help = "Examples:
   blocklens spf example.org 192.0.2.10
@@ -192,6 +225,37 @@ impl Cli {
                     zones,
                     sender,
                     helo,
+                }
+            }
+            CommandArgs::Scan {
+                sources,
+                max_targets,
+                only_listed,
+                no_txt,
+                no_progress,
+                quiet,
+            } => {
+                let blocks = blocklens::scan::parse_sources(&sources, max_targets)
+                    .map_err(anyhow::Error::msg)?;
+                let mut zones = catalog.select(&g.zone, g.all_zones)?;
+                zones.retain(|z| z.targets == blocklens::target::TargetKind::Ip);
+                if zones.is_empty() {
+                    bail!(
+                        "no IP zone selected (scan checks addresses; use --zone with an IP list)"
+                    );
+                }
+                if no_txt {
+                    for z in &mut zones {
+                        z.txt = false;
+                    }
+                }
+                let progress = !no_progress && std::io::stderr().is_terminal();
+                Command::Scan {
+                    blocks,
+                    zones,
+                    only_listed,
+                    progress,
+                    quiet,
                 }
             }
             CommandArgs::Spf {

@@ -40,6 +40,19 @@ pub enum Command {
         /// `--helo NAME`, for SPF's `%{h}`.
         helo: Option<String>,
     },
+    /// Scan address ranges.
+    Scan {
+        /// The address blocks, in input order.
+        blocks: Vec<crate::scan::Block>,
+        /// The zones to query (TXT already switched off with --no-txt).
+        zones: Vec<Zone>,
+        /// Keep only listed and incomplete targets in JSON output.
+        only_listed: bool,
+        /// Draw a progress bar on stderr.
+        progress: bool,
+        /// No summary on stderr.
+        quiet: bool,
+    },
     /// Evaluate SPF for a domain and an IP, with a trace.
     Spf {
         /// The domain whose policy is checked.

@@ -324,3 +324,197 @@ mod tests {
         assert_eq!(start.elapsed(), Duration::from_millis(400));
     }
 }
+
+/// Counts the queries that go through it (for scan statistics).
+pub struct CountingDns {
+    inner: Arc<dyn Dns>,
+    count: std::sync::atomic::AtomicU64,
+}
+
+impl CountingDns {
+    /// Wraps `inner`.
+    pub fn new(inner: Arc<dyn Dns>) -> CountingDns {
+        CountingDns {
+            inner,
+            count: std::sync::atomic::AtomicU64::new(0),
+        }
+    }
+
+    /// Queries sent so far.
+    pub fn queries(&self) -> u64 {
+        self.count.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl Dns for CountingDns {
+    fn lookup<'a>(
+        &'a self,
+        name: &'a str,
+        rtype: crate::dns::RecordType,
+    ) -> futures::future::BoxFuture<'a, crate::dns::Outcome> {
+        self.count
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.lookup(name, rtype)
+    }
+
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+}
+
+/// Per-zone counters of a scan.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct ZoneCounts {
+    /// The zone.
+    pub zone: String,
+    /// Targets it listed.
+    pub listed: u64,
+    /// Targets for which it was unusable.
+    pub unusable: u64,
+    /// Targets for which it gave no usable answer.
+    pub error: u64,
+}
+
+/// What a scan did.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct ScanStats {
+    /// Targets with a complete report.
+    pub targets: u64,
+    /// Targets listed on a block list.
+    pub listed: u64,
+    /// Targets not listed where asked but with lookups that gave no usable answer.
+    pub incomplete: u64,
+    /// Clean targets.
+    pub clean: u64,
+    /// Per zone, in catalog order.
+    pub zones: Vec<ZoneCounts>,
+    /// True when Ctrl-C stopped the scan early.
+    pub interrupted: bool,
+}
+
+/// Scans every address of `blocks`, calling `emit` with each report in input
+/// order as soon as it and all before it are complete. At most `window`
+/// targets are in flight, so a slow zone holds back at most a window of
+/// output and memory does not grow with the scan. Stops early (after the
+/// complete reports) when `cancel` resolves or `emit` returns an error.
+pub async fn scan(
+    dns: Arc<dyn Dns>,
+    zones: &[Zone],
+    blocks: &[crate::scan::Block],
+    opts: &EngineOptions,
+    cancel: impl std::future::Future<Output = ()>,
+    mut emit: impl FnMut(Report, &ScanStats) -> std::io::Result<()>,
+) -> std::io::Result<ScanStats> {
+    let limits = Limits::new(zones, opts);
+    // The test points of every zone and family the scan touches, once.
+    let mut families = Vec::new();
+    for b in blocks {
+        let f = match b {
+            crate::scan::Block::V4(..) => Family::V4,
+            crate::scan::Block::V6(..) => Family::V6,
+        };
+        if !families.contains(&f) {
+            families.push(f);
+        }
+    }
+    let probe_jobs: Vec<(usize, Family)> = zones
+        .iter()
+        .enumerate()
+        .flat_map(|(zi, z)| {
+            families
+                .iter()
+                .filter(move |f| Family::for_zone(z).contains(f))
+                .map(move |f| (zi, *f))
+        })
+        .collect();
+    let probes: HashMap<(usize, Family), Probe> = futures::stream::iter(probe_jobs)
+        .map(|(zi, family)| {
+            let dns = Arc::clone(&dns);
+            let limits = &limits;
+            async move {
+                limits.wait(&zones[zi].zone).await;
+                (
+                    (zi, family),
+                    Probe::run(dns.as_ref(), &zones[zi], family).await,
+                )
+            }
+        })
+        .buffer_unordered(opts.concurrency.max(1))
+        .collect()
+        .await;
+
+    let per_target = zones.len().max(1);
+    let window = (opts.concurrency / per_target).max(1);
+    let targets = blocks.iter().flat_map(|b| b.iter()).map(Target::Ip);
+    let probes = &probes;
+    let limits = &limits;
+    let mut reports = futures::stream::iter(targets)
+        .map(|target| {
+            let dns = Arc::clone(&dns);
+            async move {
+                let family = Family::of(&target);
+                let lookups = zones
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, z)| z.applies_to(target.kind(), target.is_ipv6()))
+                    .map(|(zi, z)| {
+                        let dns = Arc::clone(&dns);
+                        let target = &target;
+                        async move {
+                            limits.wait(&z.zone).await;
+                            let mut r = check_zone(dns.as_ref(), z, target).await;
+                            if let Some(p) = probes.get(&(zi, family)) {
+                                p.adjust(&mut r);
+                            }
+                            r
+                        }
+                    });
+                let results = futures::future::join_all(lookups).await;
+                Report::new(target.to_string(), target.kind(), results)
+            }
+        })
+        .buffered(window);
+
+    let mut stats = ScanStats {
+        zones: zones
+            .iter()
+            .map(|z| ZoneCounts {
+                zone: z.zone.clone(),
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    };
+    tokio::pin!(cancel);
+    loop {
+        let report = tokio::select! {
+            biased;
+            _ = &mut cancel => {
+                stats.interrupted = true;
+                break;
+            }
+            next = reports.next() => match next {
+                Some(r) => r,
+                None => break,
+            },
+        };
+        stats.targets += 1;
+        match report.verdict {
+            crate::report::Verdict::Listed => stats.listed += 1,
+            crate::report::Verdict::Incomplete => stats.incomplete += 1,
+            crate::report::Verdict::Clean => stats.clean += 1,
+        }
+        for r in &report.results {
+            if let Some(c) = stats.zones.iter_mut().find(|c| c.zone == r.zone) {
+                match r.status {
+                    crate::report::Status::Listed => c.listed += 1,
+                    crate::report::Status::Unusable => c.unusable += 1,
+                    crate::report::Status::Error => c.error += 1,
+                    crate::report::Status::NotListed => {}
+                }
+            }
+        }
+        emit(report, &stats)?;
+    }
+    Ok(stats)
+}

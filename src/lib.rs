@@ -22,6 +22,7 @@ pub mod engine;
 pub mod rdns;
 pub mod render;
 pub mod report;
+pub mod scan;
 pub mod spf;
 pub mod target;
 
@@ -47,8 +48,13 @@ pub enum RunError {
     Io(#[from] io::Error),
 }
 
-/// Runs a command with the real resolver and writes its output to `out`.
-pub async fn run(config: Config, out: &mut dyn Write) -> Result<ExitStatus, RunError> {
+/// Runs a command with the real resolver and writes its output to `out`
+/// (and a scan's progress and summary to `err`).
+pub async fn run(
+    config: Config,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<ExitStatus, RunError> {
     if let Command::Zones {
         zones,
         health: false,
@@ -59,7 +65,7 @@ pub async fn run(config: Config, out: &mut dyn Write) -> Result<ExitStatus, RunE
         return Ok(ExitStatus::Clean);
     }
     let dns: Arc<dyn Dns> = Arc::new(HickoryDns::new(&config.resolver)?);
-    run_with(config, dns, out).await
+    run_with(config, dns, out, err).await
 }
 
 /// Runs a command against any [`Dns`] implementation.
@@ -67,6 +73,7 @@ pub async fn run_with(
     config: Config,
     dns: Arc<dyn Dns>,
     out: &mut dyn Write,
+    err: &mut dyn Write,
 ) -> Result<ExitStatus, RunError> {
     match &config.command {
         Command::Check {
@@ -99,6 +106,26 @@ pub async fn run_with(
             }
             out.flush()?;
             Ok(ExitStatus::from_reports(&reports))
+        }
+        Command::Scan {
+            blocks,
+            zones,
+            only_listed,
+            progress,
+            quiet,
+        } => {
+            run_scan(
+                &config,
+                dns,
+                blocks,
+                zones,
+                *only_listed,
+                *progress,
+                *quiet,
+                out,
+                err,
+            )
+            .await
         }
         Command::Spf {
             domain,
@@ -181,4 +208,89 @@ fn write_zones(out: &mut dyn Write, zones: &[catalog::Zone], config: &Config) ->
         }
     }
     out.flush()
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run_scan(
+    config: &Config,
+    dns: Arc<dyn Dns>,
+    blocks: &[scan::Block],
+    zones: &[catalog::Zone],
+    only_listed: bool,
+    progress: bool,
+    quiet: bool,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Result<ExitStatus, RunError> {
+    let counting = Arc::new(engine::CountingDns::new(dns));
+    let bar = render::Progress::new(scan::count(blocks), progress && !quiet);
+    let start = std::time::Instant::now();
+    let cancel = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            // No signal handling available: never cancel.
+            futures::future::pending::<()>().await;
+        }
+    };
+    if config.format == Format::Json {
+        write!(out, "[")?;
+    }
+    let mut first = true;
+    let mut verdicts = Vec::new();
+    let counter = Arc::clone(&counting);
+    let stats = engine::scan(
+        counting.clone(),
+        zones,
+        blocks,
+        &config.engine,
+        cancel,
+        |report, stats| {
+            bar.update(
+                stats.targets,
+                stats.listed,
+                counter.queries(),
+                start.elapsed(),
+            );
+            if verdicts.last() != Some(&report.verdict) {
+                verdicts.push(report.verdict);
+            }
+            let keep = !only_listed || report.verdict != report::Verdict::Clean;
+            match config.format {
+                Format::Human if report.verdict != report::Verdict::Clean => {
+                    render::render_scan_row(out, &report, config.style)?;
+                }
+                Format::Ndjson if keep => render::json_line(out, &report)?,
+                Format::Json if keep => {
+                    writeln!(out, "{}", if first { "" } else { "," })?;
+                    serde_json::to_writer(&mut *out, &report)?;
+                    first = false;
+                }
+                _ => {}
+            }
+            Ok(())
+        },
+    )
+    .await?;
+    bar.finish();
+    let elapsed = start.elapsed();
+    match config.format {
+        Format::Json => writeln!(out, "{}]", if first { "" } else { "\n" })?,
+        Format::Human => {
+            render::render_scan_summary(out, &stats, counting.queries(), elapsed, config.style)?
+        }
+        Format::Ndjson => {}
+    }
+    out.flush()?;
+    if config.format != Format::Human && !quiet {
+        render::render_scan_summary(
+            err,
+            &stats,
+            counting.queries(),
+            elapsed,
+            render::Style::default(),
+        )?;
+    }
+    if stats.interrupted {
+        return Ok(ExitStatus::Interrupted);
+    }
+    Ok(ExitStatus::from_verdicts(verdicts))
 }

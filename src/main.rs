@@ -51,7 +51,8 @@ fn main() -> ExitCode {
     };
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    let result = runtime.block_on(blocklens::run(config, &mut out));
+    let mut err = io::stderr();
+    let result = runtime.block_on(blocklens::run(config, &mut out, &mut err));
     match result {
         Ok(status) => code(status),
         Err(RunError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,

@@ -169,6 +169,8 @@ pub enum ExitStatus {
     Usage = 2,
     /// 3: nothing listed, but some lookups gave no usable answer.
     Incomplete = 3,
+    /// 130: a scan was interrupted by Ctrl-C (after flushing complete reports).
+    Interrupted = 130,
 }
 
 impl ExitStatus {

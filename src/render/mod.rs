@@ -2,13 +2,18 @@
 //! Nothing else in the crate formats output for people.
 
 mod human;
+mod progress;
 mod sanitize;
 
 use std::io::{self, Write};
 
 use serde::Serialize;
 
-pub use human::{Style, render_check, render_health, render_spf, render_zones};
+pub use human::{
+    Style, render_check, render_health, render_scan_row, render_scan_summary, render_spf,
+    render_zones,
+};
+pub use progress::Progress;
 pub use sanitize::sanitize;
 
 /// The output format.

@@ -10,6 +10,7 @@ mod bad_input;
 mod check;
 mod output;
 mod rbldnsd;
+mod scan;
 mod sender;
 mod spf_suite;
 mod zones;

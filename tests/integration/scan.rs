@@ -1,0 +1,269 @@
+//! `blocklens scan` against the in-process server.
+
+use std::io::Write;
+use std::process::Stdio;
+
+use crate::common::{TestServer, blocklens, run, test_catalog};
+
+fn lines(stdout: &str) -> Vec<serde_json::Value> {
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("NDJSON line"))
+        .collect()
+}
+
+#[test]
+fn a_slash_24_yields_exactly_the_expected_listed_set_in_input_order() {
+    let r = run(&[
+        "scan",
+        "192.0.2.0/24",
+        "--zone",
+        "bl.test",
+        "--format",
+        "ndjson",
+    ]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let reports = lines(&r.stdout);
+    assert_eq!(reports.len(), 256);
+    let targets: Vec<String> = reports
+        .iter()
+        .map(|r| r["target"].as_str().unwrap().to_string())
+        .collect();
+    let expected: Vec<String> = (0..=255).map(|i| format!("192.0.2.{i}")).collect();
+    assert_eq!(targets, expected, "input order");
+    let with = |verdict: &str| -> Vec<String> {
+        reports
+            .iter()
+            .filter(|r| r["verdict"] == verdict)
+            .map(|r| r["target"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(
+        with("listed"),
+        [
+            "192.0.2.10",
+            "192.0.2.11",
+            "192.0.2.12",
+            "192.0.2.15",
+            "192.0.2.16"
+        ]
+    );
+    assert_eq!(
+        with("incomplete"),
+        ["192.0.2.13", "192.0.2.14"],
+        "error code and outside-127/8 answers"
+    );
+    assert_eq!(with("clean").len(), 249);
+    // The summary goes to stderr; stdout holds only reports; no progress bar off a terminal.
+    assert!(
+        r.stderr
+            .contains("Scanned 256 targets: 5 listed, 2 incomplete, 249 clean."),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        !r.stderr.contains("ETA") && !r.stderr.contains('\r'),
+        "{:?}",
+        r.stderr
+    );
+}
+
+#[test]
+fn only_listed_keeps_listed_and_incomplete() {
+    let r = run(&[
+        "scan",
+        "192.0.2.0/27",
+        "--zone",
+        "bl.test",
+        "--format",
+        "ndjson",
+        "--only-listed",
+        "--quiet",
+    ]);
+    let targets: Vec<String> = lines(&r.stdout)
+        .iter()
+        .map(|r| r["target"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        targets,
+        [
+            "192.0.2.10",
+            "192.0.2.11",
+            "192.0.2.12",
+            "192.0.2.13",
+            "192.0.2.14",
+            "192.0.2.15",
+            "192.0.2.16"
+        ]
+    );
+    assert!(r.stderr.is_empty(), "--quiet: {:?}", r.stderr);
+}
+
+#[test]
+fn json_is_one_valid_array_and_human_is_a_table_and_summary() {
+    let r = run(&[
+        "scan",
+        "192.0.2.8-192.0.2.12",
+        "--zone",
+        "bl.test",
+        "--json",
+        "-q",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 5);
+    let r = run(&["scan", "192.0.2.8-192.0.2.14", "--zone", "bl.test"]);
+    assert!(r.stdout.contains("192.0.2.10"), "{}", r.stdout);
+    assert!(
+        !r.stdout.contains("192.0.2.9 "),
+        "clean targets are not in the table"
+    );
+    assert!(
+        r.stdout
+            .contains("Scanned 7 targets: 3 listed, 2 incomplete, 2 clean."),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("bl.test"));
+}
+
+#[test]
+fn stdin_and_files_with_comments() {
+    let server = TestServer::shared().addr().to_string();
+    let mut child = blocklens()
+        .args([
+            "scan",
+            "-",
+            "--resolver",
+            &server,
+            "--lists",
+            test_catalog().to_str().unwrap(),
+            "--zone",
+            "bl.test",
+            "--format",
+            "ndjson",
+            "-q",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"# our range\n192.0.2.10\n\n192.0.2.98-192.0.2.99  # two more\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let targets: Vec<String> = lines(&String::from_utf8(out.stdout).unwrap())
+        .iter()
+        .map(|r| r["target"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(targets, ["192.0.2.10", "192.0.2.98", "192.0.2.99"]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("ranges.txt");
+    std::fs::write(&file, "192.0.2.0/30\n# fine\n192.0.2.300\n").unwrap();
+    let arg = format!("@{}", file.display());
+    let r = run(&["scan", &arg, "--zone", "bl.test"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stdout.is_empty());
+    assert!(
+        r.stderr.contains("ranges.txt:3:") && r.stderr.contains("192.0.2.300"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn the_guard_refuses_big_scans_before_any_query() {
+    for (source, count) in [
+        ("10.0.0.0/15", "131072"),
+        ("2001:db8::/64", "18446744073709551616"),
+    ] {
+        let r = run(&["scan", source]);
+        assert_eq!(r.code, 2);
+        assert!(r.stdout.is_empty());
+        assert!(
+            r.stderr.contains(count) && r.stderr.contains("--max-targets"),
+            "{}",
+            r.stderr
+        );
+    }
+    let r = run(&[
+        "scan",
+        "192.0.2.0/30",
+        "--max-targets",
+        "3",
+        "--zone",
+        "bl.test",
+    ]);
+    assert_eq!(r.code, 2);
+    let r = run(&[
+        "scan",
+        "192.0.2.0/30",
+        "--max-targets",
+        "4",
+        "--zone",
+        "bl.test",
+        "-q",
+    ]);
+    assert_eq!(r.code, 0);
+}
+
+#[test]
+fn a_zone_that_never_answers_is_error_never_not_listed() {
+    let r = run(&[
+        "scan",
+        "192.0.2.96/29",
+        "--zone",
+        "silent.test",
+        "--zone",
+        "bl.test",
+        "--timeout",
+        "200ms",
+        "--attempts",
+        "1",
+        "--format",
+        "ndjson",
+        "-q",
+    ]);
+    assert_eq!(r.code, 3, "{r:?}");
+    let reports = lines(&r.stdout);
+    assert_eq!(reports.len(), 8);
+    for rep in &reports {
+        let results = rep["results"].as_array().unwrap();
+        let silent = results.iter().find(|z| z["zone"] == "silent.test").unwrap();
+        assert_eq!(silent["status"], "error", "{rep}");
+        let bl = results.iter().find(|z| z["zone"] == "bl.test").unwrap();
+        assert_eq!(bl["status"], "not_listed", "the other zone still answers");
+        assert_eq!(rep["verdict"], "incomplete");
+    }
+}
+
+#[test]
+fn ipv6_ranges_and_domain_zones_are_skipped() {
+    let r = run(&[
+        "scan",
+        "2001:db8::f-2001:db8::11",
+        "--zone",
+        "bl.test",
+        "--zone",
+        "dom.test",
+        "--format",
+        "ndjson",
+        "-q",
+    ]);
+    let reports = lines(&r.stdout);
+    assert_eq!(reports.len(), 3);
+    assert_eq!(reports[1]["target"], "2001:db8::10");
+    assert_eq!(reports[1]["verdict"], "listed");
+    assert!(reports.iter().all(|r| {
+        r["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|z| z["zone"] == "bl.test")
+    }));
+}
