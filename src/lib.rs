@@ -64,7 +64,23 @@ pub async fn run(
         write_zones(out, zones, &config)?;
         return Ok(ExitStatus::Clean);
     }
-    let dns: Arc<dyn Dns> = Arc::new(HickoryDns::new(&config.resolver)?);
+    let mut dns: Arc<dyn Dns> = Arc::new(HickoryDns::new(&config.resolver)?);
+    if let Command::Scan { .. } = &config.command {
+        // Scans take the bulk path: long-lived UDP sockets.
+        let servers = if config.resolver.servers.is_empty() {
+            dns::system_servers()?
+        } else {
+            config.resolver.servers.clone()
+        };
+        let bulk = dns::BulkUdp::new(
+            &servers,
+            config.resolver.timeout,
+            config.resolver.attempts,
+            dns,
+        )
+        .await?;
+        dns = Arc::new(bulk);
+    }
     run_with(config, dns, out, err).await
 }
 

@@ -38,6 +38,21 @@ pub struct HickoryDns {
 #[error("cannot use the system resolver configuration: {0} (pass --resolver IP)")]
 pub struct SetupError(String);
 
+/// The nameservers of the system configuration (/etc/resolv.conf).
+pub fn system_servers() -> Result<Vec<SocketAddr>, SetupError> {
+    let (config, _opts) =
+        hickory_resolver::system_conf::read_system_conf().map_err(|e| SetupError(e.to_string()))?;
+    let servers: Vec<SocketAddr> = config
+        .name_servers()
+        .iter()
+        .map(|ns| SocketAddr::new(ns.ip, ns.connections.first().map_or(53, |c| c.port)))
+        .collect();
+    if servers.is_empty() {
+        return Err(SetupError("no nameserver in /etc/resolv.conf".into()));
+    }
+    Ok(servers)
+}
+
 impl HickoryDns {
     /// Builds a resolver: the given servers, or the system's.
     pub fn new(settings: &ResolverSettings) -> Result<HickoryDns, SetupError> {
@@ -156,7 +171,7 @@ fn strip_dot(name: &Name) -> String {
         .join(".")
 }
 
-fn convert(data: &RData, want: RecordType) -> Option<Record> {
+pub(super) fn convert(data: &RData, want: RecordType) -> Option<Record> {
     match (data, want) {
         (RData::A(a), RecordType::A) => Some(Record::A(a.0)),
         (RData::AAAA(a), RecordType::Aaaa) => Some(Record::Aaaa(a.0)),

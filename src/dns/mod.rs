@@ -6,6 +6,7 @@
 //! the transport; [`HickoryDns`] is the real one.
 
 mod hickory;
+mod udp;
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
@@ -13,7 +14,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use futures::future::BoxFuture;
 use serde::Serialize;
 
-pub use hickory::{HickoryDns, ResolverSettings, SetupError, wire_name};
+pub use hickory::{HickoryDns, ResolverSettings, SetupError, system_servers, wire_name};
+pub use udp::BulkUdp;
 
 /// The record types blocklens asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
