@@ -5,8 +5,8 @@ use std::net::IpAddr;
 
 use serde::Serialize;
 
-use crate::dns::{Dns, Outcome, Record, RecordType};
-use crate::target::reverse_ip;
+use crate::dns::{Dns, Outcome, RecordType};
+use crate::target::reverse_name;
 
 /// At most this many PTR names are forward-checked.
 pub const MAX_PTR_NAMES: usize = 10;
@@ -131,23 +131,10 @@ pub fn generic_reason(name: &str, ip: IpAddr) -> Option<String> {
 
 /// Looks up the PTR names of `ip` and forward-confirms each.
 pub async fn check(dns: &dyn Dns, ip: IpAddr) -> RdnsReport {
-    let reverse = format!(
-        "{}.{}",
-        reverse_ip(ip),
-        if ip.is_ipv4() {
-            "in-addr.arpa"
-        } else {
-            "ip6.arpa"
-        }
-    );
-    let ptrs: Vec<String> = match dns.lookup(&reverse, RecordType::Ptr).await {
-        Outcome::Records(r) => r
-            .into_iter()
-            .filter_map(|r| match r {
-                Record::Ptr(n) => Some(n),
-                _ => None,
-            })
-            .collect(),
+    let reverse = reverse_name(ip);
+    let outcome = dns.lookup(&reverse, RecordType::Ptr).await;
+    let ptrs: Vec<String> = match outcome {
+        Outcome::Records(_) => outcome.ptrs(),
         Outcome::NxDomain | Outcome::NoData => {
             return RdnsReport {
                 ptr: vec![],

@@ -121,6 +121,17 @@ pub fn reverse_ip(ip: IpAddr) -> String {
     }
 }
 
+/// The reverse-DNS name of an address: `10.2.0.192.in-addr.arpa` or the
+/// 32 nibbles under `ip6.arpa`.
+pub fn reverse_name(ip: IpAddr) -> String {
+    let suffix = if ip.is_ipv4() {
+        "in-addr.arpa"
+    } else {
+        "ip6.arpa"
+    };
+    format!("{}.{suffix}", reverse_ip(ip))
+}
+
 fn reverse_ipv4(ip: Ipv4Addr) -> String {
     let [a, b, c, d] = ip.octets();
     format!("{d}.{c}.{b}.{a}")

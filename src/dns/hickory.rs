@@ -38,6 +38,17 @@ pub struct HickoryDns {
 #[error("cannot use the system resolver configuration: {0} (pass --resolver IP)")]
 pub struct SetupError(String);
 
+/// hickory's record type for ours.
+pub(super) fn to_hickory(rtype: RecordType) -> HRecordType {
+    match rtype {
+        RecordType::A => HRecordType::A,
+        RecordType::Aaaa => HRecordType::AAAA,
+        RecordType::Txt => HRecordType::TXT,
+        RecordType::Mx => HRecordType::MX,
+        RecordType::Ptr => HRecordType::PTR,
+    }
+}
+
 /// The nameservers of the system configuration (/etc/resolv.conf).
 pub fn system_servers() -> Result<Vec<SocketAddr>, SetupError> {
     let (config, _opts) =
@@ -118,13 +129,7 @@ impl HickoryDns {
             Ok(n) => n,
             Err(e) => return Outcome::Failed(Failure::Other(e)),
         };
-        let htype = match rtype {
-            RecordType::A => HRecordType::A,
-            RecordType::Aaaa => HRecordType::AAAA,
-            RecordType::Txt => HRecordType::TXT,
-            RecordType::Mx => HRecordType::MX,
-            RecordType::Ptr => HRecordType::PTR,
-        };
+        let htype = to_hickory(rtype);
         match self.resolver.lookup(name, htype).await {
             Ok(lookup) => {
                 let records: Vec<Record> = lookup

@@ -109,6 +109,17 @@ impl Outcome {
             .collect()
     }
 
+    /// The PTR targets of an answer.
+    pub fn ptrs(&self) -> Vec<String> {
+        self.records()
+            .iter()
+            .filter_map(|r| match r {
+                Record::Ptr(n) => Some(n.clone()),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The TXT strings of an answer.
     pub fn txts(&self) -> Vec<String> {
         self.records()

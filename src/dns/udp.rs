@@ -18,7 +18,7 @@ use hickory_resolver::proto::rr::RecordType as HRecordType;
 use tokio::net::UdpSocket;
 use tokio::sync::oneshot;
 
-use super::hickory::{convert, wire_name};
+use super::hickory::{convert, to_hickory, wire_name};
 use super::{Dns, Failure, Outcome, Record, RecordType};
 
 /// Sockets per nameserver.
@@ -42,16 +42,6 @@ pub struct BulkUdp {
     timeout: Duration,
     attempts: usize,
     fallback: Arc<dyn Dns>,
-}
-
-fn htype(rtype: RecordType) -> HRecordType {
-    match rtype {
-        RecordType::A => HRecordType::A,
-        RecordType::Aaaa => HRecordType::AAAA,
-        RecordType::Txt => HRecordType::TXT,
-        RecordType::Mx => HRecordType::MX,
-        RecordType::Ptr => HRecordType::PTR,
-    }
 }
 
 impl BulkUdp {
@@ -97,7 +87,7 @@ impl BulkUdp {
             Err(e) => return Outcome::Failed(Failure::Other(e)),
         };
         let key = qname.to_ascii().to_ascii_lowercase();
-        let qtype = htype(rtype);
+        let qtype = to_hickory(rtype);
         for _ in 0..self.attempts {
             let channel = &self.channels
                 [self.next_channel.fetch_add(1, Ordering::Relaxed) % self.channels.len()];

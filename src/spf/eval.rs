@@ -14,7 +14,7 @@ use super::{
     SpfResult, TraceStep,
 };
 use crate::dns::{Dns, Outcome, Record, RecordType};
-use crate::target::reverse_ip;
+use crate::target::reverse_name;
 
 /// What to check: the inputs of `check_host(<ip>, <domain>, <sender>)`.
 #[derive(Clone, Debug)]
@@ -728,23 +728,10 @@ impl<'a> Eval<'a> {
     /// RFC 7208 §5.5: the PTR names of the client whose A/AAAA records
     /// contain the client address (at most 10 names are tried).
     async fn validated_names(&mut self, depth: u32, domain: &str) -> Result<Vec<String>, Abort> {
-        let reverse = format!(
-            "{}.{}",
-            reverse_ip(self.ip),
-            if self.ip.is_ipv4() {
-                "in-addr.arpa"
-            } else {
-                "ip6.arpa"
-            }
-        );
-        let names: Vec<String> = match self.dns.lookup(&reverse, RecordType::Ptr).await {
-            Outcome::Records(r) => r
-                .into_iter()
-                .filter_map(|r| match r {
-                    Record::Ptr(n) => Some(n),
-                    _ => None,
-                })
-                .collect(),
+        let reverse = reverse_name(self.ip);
+        let outcome = self.dns.lookup(&reverse, RecordType::Ptr).await;
+        let names: Vec<String> = match outcome {
+            Outcome::Records(_) => outcome.ptrs(),
             Outcome::NxDomain | Outcome::NoData => {
                 self.count_void(depth, domain, &reverse)?;
                 return Ok(Vec::new());

@@ -8,11 +8,10 @@
 //! the suite allows, and the explanation it names.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use hickory_server::Server;
 use hickory_server::net::runtime::Time;
 use hickory_server::proto::op::{Metadata, ResponseCode};
 use hickory_server::proto::rr::rdata::{CNAME, MX, PTR, TXT};
@@ -233,34 +232,14 @@ impl RequestHandler for SuiteHandler {
     }
 }
 
-fn start_server(zone: Arc<RwLock<Zone>>) -> SocketAddr {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
-            let addr = udp.local_addr().unwrap();
-            let tcp = tokio::net::TcpListener::bind(addr).await.unwrap();
-            let mut server = Server::new(SuiteHandler { zone });
-            server.register_socket(udp);
-            server.register_listener(tcp, Duration::from_secs(5), 65535);
-            tx.send(addr).unwrap();
-            let _ = server.block_until_done().await;
-        });
-    });
-    rx.recv().unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rfc7208_test_suite_passes_completely() {
     let text = std::fs::read_to_string(tests_dir().join("spf/rfc7208-tests.yml")).unwrap();
     let docs = YamlLoader::load_from_str(&text).expect("the suite is valid YAML");
     let zone = Arc::new(RwLock::new(Zone::new()));
-    let addr = start_server(Arc::clone(&zone));
+    let addr = crate::common::server::spawn(SuiteHandler {
+        zone: Arc::clone(&zone),
+    });
 
     let mut total = 0;
     let mut failures = Vec::new();

@@ -132,32 +132,39 @@ impl TestServer {
 
     /// Starts a server for the zone files in `dir` on a thread of its own.
     pub fn start(dir: &Path) -> TestServer {
-        let catalog = load_catalog(dir);
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
-                let addr = udp.local_addr().unwrap();
-                // TCP on the same port (free on TCP almost always; retry otherwise).
-                let tcp = tokio::net::TcpListener::bind(addr).await.unwrap();
-                let mut server = Server::new(Handler { catalog });
-                server.register_socket(udp);
-                server.register_listener(tcp, Duration::from_secs(5), 4096);
-                tx.send(addr).unwrap();
-                let _ = server.block_until_done().await;
-            });
-        });
-        let addr = rx.recv().expect("the test server started");
-        TestServer { addr }
+        TestServer {
+            addr: spawn(Handler {
+                catalog: load_catalog(dir),
+            }),
+        }
     }
 
     /// Where the server listens (UDP and TCP).
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
+}
+
+/// Runs `handler` as a DNS server on 127.0.0.1 (UDP and TCP on one ephemeral
+/// port) on a thread of its own, for the rest of the test process.
+pub fn spawn<H: RequestHandler>(handler: H) -> SocketAddr {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+            let addr = udp.local_addr().unwrap();
+            let tcp = tokio::net::TcpListener::bind(addr).await.unwrap();
+            let mut server = Server::new(handler);
+            server.register_socket(udp);
+            server.register_listener(tcp, Duration::from_secs(5), 65_535);
+            tx.send(addr).unwrap();
+            let _ = server.block_until_done().await;
+        });
+    });
+    rx.recv().expect("the test server started")
 }
