@@ -13,6 +13,7 @@
 
 #![deny(missing_docs)]
 
+pub mod bounce;
 pub mod catalog;
 pub mod config;
 pub mod dmarc;
