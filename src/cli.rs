@@ -24,6 +24,7 @@ Examples:
   blocklens check 192.0.2.10 --sender example.org   also SPF, DMARC, reverse DNS, domain lists
   blocklens spf example.org 192.0.2.10        SPF with a trace of every step
   blocklens scan 192.0.2.0/24 --format ndjson --only-listed   a whole range
+  blocklens explain bounce.eml                what caused a 5.7.1, checked live, and what to do
   blocklens zones                             the catalog
   blocklens zones --health --resolver 127.0.0.1   does each list answer through this resolver?
 
@@ -112,6 +113,37 @@ enum CommandArgs {
         /// The HELO/EHLO name the client uses (for SPF's %{h}).
         #[arg(long, value_name = "NAME")]
         helo: Option<String>,
+    },
+    /// Explain an SMTP rejection or bounce: the cause, live evidence, and what to do.
+    #[command(
+        after_help = "Input: an SMTP reply (one or several lines), an MTA log line, a whole bounce
+message (DSN), or text pasted from a ticket; from FILE or stdin (-, or nothing).
+
+Examples:
+  blocklens explain bounce.eml
+  pbpaste | blocklens explain
+  echo '554 5.7.1 Client host [192.0.2.10] blocked using zen.spamhaus.org' | blocklens explain --json
+  blocklens explain bounce.eml --offline
+
+Exit codes: 1 the cause is confirmed live, 0 diagnosed (not reproduced, or --offline),
+3 verification failed for lack of DNS answers, 2 bad input."
+    )]
+    Explain {
+        /// A file holding the rejection, or - for stdin (the default).
+        #[arg(value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// The client IP, if the text lacks it (or to override it).
+        #[arg(long, value_name = "IP")]
+        ip: Option<String>,
+        /// The sender domain (or address), if the text lacks it.
+        #[arg(long, value_name = "DOMAIN")]
+        sender: Option<String>,
+        /// The HELO name, for SPF.
+        #[arg(long, value_name = "NAME")]
+        helo: Option<String>,
+        /// Read and classify only; no DNS queries.
+        #[arg(long)]
+        offline: bool,
     },
     /// Scan address ranges against the blocklists, streaming one report per address.
     #[command(
@@ -227,6 +259,40 @@ impl Cli {
                     helo,
                 }
             }
+            CommandArgs::Explain {
+                file,
+                ip,
+                sender,
+                helo,
+                offline,
+            } => {
+                let bytes = read_input(file.as_deref())?;
+                let ip = ip
+                    .map(|s| match Target::parse(&s) {
+                        Ok(Target::Ip(ip)) => Ok(ip),
+                        _ => Err(anyhow::anyhow!("invalid --ip '{s}': not an IP address")),
+                    })
+                    .transpose()?;
+                let sender = sender
+                    .map(|s| {
+                        let d = s.rsplit_once('@').map_or(s.as_str(), |(_, d)| d);
+                        normalize_domain(d)
+                            .map_err(|e| anyhow::anyhow!("invalid --sender '{s}': {e}"))
+                    })
+                    .transpose()?;
+                let zones = catalog.select(&g.zone, g.all_zones)?;
+                Command::Explain {
+                    text: String::from_utf8_lossy(&bytes).into_owned(),
+                    overrides: blocklens::explain::Overrides {
+                        ip,
+                        sender,
+                        helo,
+                        offline,
+                    },
+                    catalog,
+                    zones,
+                }
+            }
             CommandArgs::Scan {
                 sources,
                 max_targets,
@@ -306,4 +372,36 @@ impl Cli {
             command,
         })
     }
+}
+
+/// Reads the explain input, refusing more than `MAX_INPUT` bytes.
+fn read_input(file: Option<&std::path::Path>) -> anyhow::Result<Vec<u8>> {
+    use std::io::Read;
+    let limit = blocklens::bounce::MAX_INPUT as u64;
+    let mut buf = Vec::new();
+    let name = match file {
+        Some(p) if p != std::path::Path::new("-") => {
+            let f =
+                std::fs::File::open(p).with_context(|| format!("cannot open {}", p.display()))?;
+            f.take(limit + 1)
+                .read_to_end(&mut buf)
+                .with_context(|| format!("cannot read {}", p.display()))?;
+            p.display().to_string()
+        }
+        _ => {
+            std::io::stdin()
+                .lock()
+                .take(limit + 1)
+                .read_to_end(&mut buf)
+                .context("cannot read stdin")?;
+            "stdin".to_string()
+        }
+    };
+    if buf.len() as u64 > limit {
+        bail!(
+            "{name} is larger than {} MiB: paste the rejection or the bounce, not a mailbox",
+            limit / 1024 / 1024
+        );
+    }
+    Ok(buf)
 }

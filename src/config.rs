@@ -40,6 +40,17 @@ pub enum Command {
         /// `--helo NAME`, for SPF's `%{h}`.
         helo: Option<String>,
     },
+    /// Explain a rejection text.
+    Explain {
+        /// The text (lossy UTF-8).
+        text: String,
+        /// Facts supplied on the command line.
+        overrides: crate::explain::Overrides,
+        /// The catalog (to find a named zone).
+        catalog: crate::catalog::Catalog,
+        /// The zones to check besides the named one.
+        zones: Vec<Zone>,
+    },
     /// Scan address ranges.
     Scan {
         /// The address blocks, in input order.

@@ -20,6 +20,7 @@ pub mod dmarc;
 pub mod dns;
 pub mod dnsbl;
 pub mod engine;
+pub mod explain;
 pub mod rdns;
 pub mod render;
 pub mod report;
@@ -123,6 +124,24 @@ pub async fn run_with(
             }
             out.flush()?;
             Ok(ExitStatus::from_reports(&reports))
+        }
+        Command::Explain {
+            text,
+            overrides,
+            catalog,
+            zones,
+        } => {
+            let e = explain::explain(dns, catalog, zones, text, overrides, &config.engine).await;
+            match config.format {
+                Format::Human => render::render_explanation(out, &e, config.style)?,
+                Format::Json | Format::Ndjson => render::json_line(out, &e)?,
+            }
+            out.flush()?;
+            Ok(match e.verification.status {
+                explain::VerifyStatus::Confirmed => ExitStatus::Listed,
+                _ if e.verification.dns_failed => ExitStatus::Incomplete,
+                _ => ExitStatus::Clean,
+            })
         }
         Command::Scan {
             blocks,

@@ -267,15 +267,14 @@ pub fn sender_domain(text: &str) -> Option<String> {
     None
 }
 
-/// Masks the key in a Spamhaus DQS zone (`<key>.zen.dq.spamhaus.net`).
-pub fn mask_dqs(zone: &str) -> String {
+/// Masks Spamhaus DQS keys (`<key>.zen.dq.spamhaus.net`) anywhere in `text`:
+/// a key in a bounce is the receiver's secret.
+pub fn mask_dqs(text: &str) -> String {
     static RE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)^[a-z0-9]{20,40}\.(.*\.dq\.spamhaus\.net)$").expect("valid regex")
+        Regex::new(r"(?i)\b[a-z0-9]{20,40}\.((?:[a-z0-9-]+\.)?dq\.spamhaus\.net)\b")
+            .expect("valid regex")
     });
-    match RE.captures(zone) {
-        Some(c) => format!("<key>.{}", &c[1]),
-        None => zone.to_string(),
-    }
+    RE.replace_all(text, "<key>.$1").into_owned()
 }
 
 #[cfg(test)]

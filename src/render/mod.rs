@@ -10,8 +10,8 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 pub use human::{
-    Style, render_check, render_health, render_scan_row, render_scan_summary, render_spf,
-    render_zones,
+    Style, render_check, render_explanation, render_health, render_scan_row, render_scan_summary,
+    render_spf, render_zones,
 };
 pub use progress::Progress;
 pub use sanitize::sanitize;
