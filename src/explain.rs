@@ -81,6 +81,10 @@ pub struct Explanation {
     pub sender_domain: Option<String>,
     /// The receiving provider or MTA.
     pub provider: Option<String>,
+    /// The MTA that wrote the bounce.
+    pub reporting_mta: Option<String>,
+    /// The receiver's MTA that refused.
+    pub remote_mta: Option<String>,
     /// The receiver's text shows its own resolver was refused by the list.
     pub receiver_misconfigured: bool,
     /// What was checked live.
@@ -155,6 +159,8 @@ pub async fn explain(
         list_name: named_zone.as_ref().map(|z| z.name.clone()),
         sender_domain: facts.sender_domain.clone(),
         provider: facts.provider.map(str::to_string),
+        reporting_mta: facts.reporting_mta.clone(),
+        remote_mta: facts.remote_mta.clone(),
         receiver_misconfigured: facts.receiver_misconfigured,
         verification,
         advice,

@@ -225,7 +225,15 @@ pub fn provider(text: &str) -> Option<&'static str> {
         ("gmx", &["gmx.", "web.de", "1und1", "ionos"]),
         ("t-online", &["t-online"]),
         ("postfix", &["noqueue: reject", "postfix"]),
-        ("exim", &["exim", "rejected rcpt", "h=", "f=<"]),
+        (
+            "exim",
+            &[
+                "exim",
+                "rejected rcpt",
+                " h=",
+                "smtp error from remote mail server",
+            ],
+        ),
         ("sendmail", &["sendmail", "reject=550", "ruleset=check_"]),
     ];
     table

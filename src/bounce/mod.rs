@@ -10,7 +10,7 @@ use serde::Serialize;
 
 pub use classify::{Cause, Confidence, classify, provider, receiver_resolver_refused, zone};
 pub use parse::{
-    MAX_INPUT, client_ip, mask_dqs, normalize, reply_code, sender_domain, status_code,
+    MAX_INPUT, client_ip, mask_dqs, mtas, normalize, reply_code, sender_domain, status_code,
 };
 
 /// Everything read from a rejection text.
@@ -34,6 +34,10 @@ pub struct Facts {
     pub sender_domain: Option<String>,
     /// The receiving provider or MTA.
     pub provider: Option<&'static str>,
+    /// The MTA that wrote the bounce.
+    pub reporting_mta: Option<String>,
+    /// The receiver's MTA that refused.
+    pub remote_mta: Option<String>,
     /// The receiver's text shows its own resolver was refused by the list.
     pub receiver_misconfigured: bool,
 }
@@ -42,6 +46,7 @@ pub struct Facts {
 pub fn read(input: &str) -> Facts {
     let text = normalize(input);
     let (cause, confidence, matched) = classify(&text);
+    let (reporting_mta, remote_mta) = mtas(&text);
     let misconfigured = cause == Cause::Blocklist && receiver_resolver_refused(&text);
     Facts {
         cause,
@@ -57,6 +62,8 @@ pub fn read(input: &str) -> Facts {
         },
         sender_domain: sender_domain(&text),
         provider: provider(&text),
+        reporting_mta,
+        remote_mta,
         receiver_misconfigured: misconfigured,
     }
 }

@@ -267,6 +267,29 @@ pub fn sender_domain(text: &str) -> Option<String> {
     None
 }
 
+/// The reporting MTA (the one that wrote the bounce) and the remote MTA
+/// (the receiver that refused), from DSN fields or `host X[IP] said:`.
+pub fn mtas(text: &str) -> (Option<String>, Option<String>) {
+    static REPORTING: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"(?im)^reporting-mta:\s*(?:dns;\s*)?([a-z0-9.-]+)").expect("valid regex")
+    });
+    static REMOTE: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+        [
+            r"(?im)^remote-mta:\s*(?:dns;\s*)?([a-z0-9.-]+)",
+            r"(?i)host ([a-z0-9.-]+\.[a-z]{2,})\s*\[[0-9a-f:.]+\] said",
+            r"(?i)\bhost ([a-z0-9.-]+\.[a-z]{2,}) \[[0-9a-f:.]+\]",
+        ]
+        .iter()
+        .map(|r| Regex::new(r).expect("valid regex"))
+        .collect()
+    });
+    let reporting = REPORTING.captures(text).map(|c| c[1].to_ascii_lowercase());
+    let remote = REMOTE
+        .iter()
+        .find_map(|re| re.captures(text).map(|c| c[1].to_ascii_lowercase()));
+    (reporting, remote)
+}
+
 /// Masks Spamhaus DQS keys (`<key>.zen.dq.spamhaus.net`) anywhere in `text`:
 /// a key in a bounce is the receiver's secret.
 pub fn mask_dqs(text: &str) -> String {
@@ -335,6 +358,20 @@ mod tests {
             Some("198.51.100.23".parse().unwrap())
         );
         assert_eq!(client_ip("554 returned 127.0.0.2 for the query"), None);
+    }
+
+    #[test]
+    fn reporting_and_remote_mta() {
+        let t = "Reporting-MTA: dns; out.example.org\nRemote-MTA: dns; mx.example.net\n";
+        assert_eq!(
+            mtas(t),
+            (
+                Some("out.example.org".into()),
+                Some("mx.example.net".into())
+            )
+        );
+        let t = "<b@example.net>: host mx.example.net[203.0.113.5] said: 554 5.7.1 x";
+        assert_eq!(mtas(t), (None, Some("mx.example.net".into())));
     }
 
     #[test]

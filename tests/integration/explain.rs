@@ -170,6 +170,8 @@ fn offline_dsn_file_and_dqs_key_masking() {
     let e = r.json();
     assert_eq!(e["ip"], "198.51.100.7");
     assert_eq!(e["zone"], "<key>.zen.dq.spamhaus.net");
+    assert_eq!(e["reporting_mta"], "out.example.org");
+    assert_eq!(e["remote_mta"], "mx.example.net");
     assert_eq!(e["verification"]["status"], "skipped");
     assert!(
         !r.stdout.contains("abcdefghijklmnopqrstuvwxyz"),
