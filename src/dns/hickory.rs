@@ -131,18 +131,7 @@ impl HickoryDns {
         };
         let htype = to_hickory(rtype);
         match self.resolver.lookup(name, htype).await {
-            Ok(lookup) => {
-                let records: Vec<Record> = lookup
-                    .answers()
-                    .iter()
-                    .filter_map(|r| convert(&r.data, rtype))
-                    .collect();
-                if records.is_empty() {
-                    Outcome::NoData
-                } else {
-                    Outcome::Records(records)
-                }
-            }
+            Ok(lookup) => from_answers(lookup.answers(), rtype),
             Err(e) => classify(e),
         }
     }
@@ -176,7 +165,24 @@ fn strip_dot(name: &Name) -> String {
         .join(".")
 }
 
-pub(super) fn convert(data: &RData, want: RecordType) -> Option<Record> {
+/// The answers of a NOERROR response, filtered to `rtype` (resolvers return
+/// CNAME chains too): records, or NODATA when none is of that type.
+pub(super) fn from_answers(
+    answers: &[hickory_resolver::proto::rr::Record],
+    rtype: RecordType,
+) -> Outcome {
+    let records: Vec<Record> = answers
+        .iter()
+        .filter_map(|r| convert(&r.data, rtype))
+        .collect();
+    if records.is_empty() {
+        Outcome::NoData
+    } else {
+        Outcome::Records(records)
+    }
+}
+
+fn convert(data: &RData, want: RecordType) -> Option<Record> {
     match (data, want) {
         (RData::A(a), RecordType::A) => Some(Record::A(a.0)),
         (RData::AAAA(a), RecordType::Aaaa) => Some(Record::Aaaa(a.0)),

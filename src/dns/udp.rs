@@ -18,8 +18,8 @@ use hickory_resolver::proto::rr::RecordType as HRecordType;
 use tokio::net::UdpSocket;
 use tokio::sync::oneshot;
 
-use super::hickory::{convert, to_hickory, wire_name};
-use super::{Dns, Failure, Outcome, Record, RecordType};
+use super::hickory::{from_answers, to_hickory, wire_name};
+use super::{Dns, Failure, Outcome, RecordType};
 
 /// Sockets per nameserver.
 pub const SOCKETS_PER_SERVER: usize = 4;
@@ -138,18 +138,7 @@ impl BulkUdp {
 
 fn classify(reply: &Message, rtype: RecordType) -> Outcome {
     match reply.metadata.response_code {
-        ResponseCode::NoError => {
-            let records: Vec<Record> = reply
-                .answers
-                .iter()
-                .filter_map(|r| convert(&r.data, rtype))
-                .collect();
-            if records.is_empty() {
-                Outcome::NoData
-            } else {
-                Outcome::Records(records)
-            }
-        }
+        ResponseCode::NoError => from_answers(&reply.answers, rtype),
         ResponseCode::NXDomain => Outcome::NxDomain,
         ResponseCode::ServFail => Outcome::Failed(Failure::ServFail),
         ResponseCode::Refused => Outcome::Failed(Failure::Refused),

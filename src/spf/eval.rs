@@ -242,6 +242,14 @@ fn queryable(name: &str) -> bool {
     !n.is_empty() && n.len() <= 253 && n.split('.').all(|l| !l.is_empty() && l.len() <= 63)
 }
 
+/// The no-match result for a target that cannot be queried.
+fn invalid_name(target: &str) -> (bool, Option<String>) {
+    (
+        false,
+        Some(format!("'{target}' is not a valid DNS name: no match")),
+    )
+}
+
 fn result_for(q: Qualifier) -> SpfResult {
     match q {
         Qualifier::Pass => SpfResult::Pass,
@@ -564,30 +572,18 @@ impl<'a> Eval<'a> {
                 }
             }
             Mechanism::A(spec, c4, c6) => {
-                let target = match spec {
-                    Some(s) => self.expand_domain(s, domain).await?,
-                    None => domain.to_string(),
-                };
+                let target = self.target(spec.as_deref(), domain).await?;
                 if !queryable(&target) {
-                    return Ok((
-                        false,
-                        Some(format!("'{target}' is not a valid DNS name: no match")),
-                    ));
+                    return Ok(invalid_name(&target));
                 }
                 let addrs = self.addresses(&target, depth, domain, true).await?;
                 let hit = addrs.iter().any(|a| self.in_prefix(*a, *c4, *c6));
                 Ok((hit, Some(self.addr_note(&target, &addrs))))
             }
             Mechanism::Mx(spec, c4, c6) => {
-                let target = match spec {
-                    Some(s) => self.expand_domain(s, domain).await?,
-                    None => domain.to_string(),
-                };
+                let target = self.target(spec.as_deref(), domain).await?;
                 if !queryable(&target) {
-                    return Ok((
-                        false,
-                        Some(format!("'{target}' is not a valid DNS name: no match")),
-                    ));
+                    return Ok(invalid_name(&target));
                 }
                 let mut names = match self.dns.lookup(&target, RecordType::Mx).await {
                     Outcome::Records(r) => r
@@ -639,10 +635,7 @@ impl<'a> Eval<'a> {
                 ))
             }
             Mechanism::Ptr(spec) => {
-                let target = match spec {
-                    Some(s) => self.expand_domain(s, domain).await?,
-                    None => domain.to_string(),
-                };
+                let target = self.target(spec.as_deref(), domain).await?;
                 let validated = self.validated_names(depth, domain).await?;
                 let t = target.to_ascii_lowercase();
                 let hit = validated.iter().any(|n| {
@@ -657,10 +650,7 @@ impl<'a> Eval<'a> {
             Mechanism::Exists(spec) => {
                 let target = self.expand_domain(spec, domain).await?;
                 if !queryable(&target) {
-                    return Ok((
-                        false,
-                        Some(format!("'{target}' is not a valid DNS name: no match")),
-                    ));
+                    return Ok(invalid_name(&target));
                 }
                 match self.dns.lookup(&target, RecordType::A).await {
                     Outcome::Records(_) => Ok((true, Some(format!("{target} exists")))),
@@ -676,6 +666,14 @@ impl<'a> Eval<'a> {
                     }
                 }
             }
+        }
+    }
+
+    /// A mechanism's target: its expanded domain-spec, or the current domain.
+    async fn target(&mut self, spec: Option<&str>, domain: &str) -> Result<String, Abort> {
+        match spec {
+            Some(s) => self.expand_domain(s, domain).await,
+            None => Ok(domain.to_string()),
         }
     }
 
