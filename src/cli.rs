@@ -122,7 +122,8 @@ message (DSN), or text pasted from a ticket; from FILE or stdin (-, or nothing).
 Examples:
   blocklens explain bounce.eml
   pbpaste | blocklens explain
-  echo '554 5.7.1 Client host [192.0.2.10] blocked using zen.spamhaus.org' | blocklens explain --json
+  blocklens explain --json < smtp-reply.txt
+  blocklens explain --ip 192.0.2.10 --sender example.org < ticket.txt
   blocklens explain bounce.eml --offline
 
 Exit codes: 1 the cause is confirmed live, 0 diagnosed (not reproduced, or --offline),
