@@ -220,6 +220,10 @@ pub struct Probe {
     pub resolver: String,
     /// The positive test point, as a target.
     pub point: Target,
+    /// The zone's health, worked out once from the two results.
+    health: Health,
+    /// Why, in a sentence.
+    why: String,
 }
 
 /// The health of a zone, from its test points (`zones --health`).
@@ -258,20 +262,28 @@ impl Probe {
         let neg = family.negative();
         let (positive, negative) =
             futures::join!(check_zone(dns, zone, &pos), check_zone(dns, zone, &neg));
-        Probe {
+        let mut probe = Probe {
             positive,
             negative,
             resolver: dns.describe(),
             point: pos,
-        }
+            health: Health::Healthy,
+            why: String::new(),
+        };
+        (probe.health, probe.why) = probe.assess();
+        probe
+    }
+
+    /// The zone's health, and a sentence saying why.
+    pub fn health(&self) -> (Health, &str) {
+        (self.health, &self.why)
     }
 
     fn test_point(&self) -> String {
         format!("{} ({})", self.point, self.positive.query)
     }
 
-    /// The zone's health, and a sentence saying why.
-    pub fn health(&self) -> (Health, String) {
+    fn assess(&self) -> (Health, String) {
         let tp = self.test_point();
         let neg = &self.negative;
         if neg.status == Status::Listed {
@@ -326,8 +338,8 @@ impl Probe {
     /// is trusted only from a healthy zone, and nothing from a zone that
     /// lists everything is a listing.
     pub fn adjust(&self, result: &mut ZoneResult) {
-        let (health, why) = self.health();
-        match health {
+        let why = &self.why;
+        match self.health {
             Health::Healthy => {}
             Health::ListsEverything => {
                 if matches!(result.status, Status::Listed | Status::NotListed) {

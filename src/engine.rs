@@ -284,29 +284,40 @@ pub async fn health(
     opts: &EngineOptions,
 ) -> Vec<(usize, Family, Probe)> {
     let limits = Limits::new(zones, opts);
-    let jobs: Vec<(usize, Family)> = zones
+    let jobs = zones
         .iter()
         .enumerate()
-        .flat_map(|(zi, z)| Family::for_zone(z).into_iter().map(move |f| (zi, f)))
+        .flat_map(|(zi, z)| Family::for_zone(z).into_iter().map(move |f| (zi, f)));
+    let mut out: Vec<(usize, Family, Probe)> = probe_all(dns, zones, jobs, &limits, opts)
+        .await
+        .into_iter()
+        .map(|((zi, f), p)| (zi, f, p))
         .collect();
-    let mut out: Vec<(usize, Family, Probe)> = futures::stream::iter(jobs)
+    out.sort_by_key(|(zi, f, _)| (*zi, *f));
+    out
+}
+
+/// Runs the test-point probes `jobs` (zone index, family), rate-limited and
+/// bounded like every other lookup.
+async fn probe_all(
+    dns: Arc<dyn Dns>,
+    zones: &[Zone],
+    jobs: impl Iterator<Item = (usize, Family)>,
+    limits: &Limits,
+    opts: &EngineOptions,
+) -> HashMap<(usize, Family), Probe> {
+    futures::stream::iter(jobs)
         .map(|(zi, family)| {
             let dns = Arc::clone(&dns);
-            let limits = &limits;
             async move {
                 limits.wait(&zones[zi].zone).await;
-                (
-                    zi,
-                    family,
-                    Probe::run(dns.as_ref(), &zones[zi], family).await,
-                )
+                let probe = Probe::run(dns.as_ref(), &zones[zi], family).await;
+                ((zi, family), probe)
             }
         })
         .buffer_unordered(opts.concurrency.max(1))
         .collect()
-        .await;
-    out.sort_by_key(|(zi, f, _)| (*zi, *f));
-    out
+        .await
 }
 
 #[cfg(test)]
@@ -417,31 +428,13 @@ pub async fn scan(
             families.push(f);
         }
     }
-    let probe_jobs: Vec<(usize, Family)> = zones
-        .iter()
-        .enumerate()
-        .flat_map(|(zi, z)| {
-            families
-                .iter()
-                .filter(move |f| Family::for_zone(z).contains(f))
-                .map(move |f| (zi, *f))
-        })
-        .collect();
-    let probes: HashMap<(usize, Family), Probe> = futures::stream::iter(probe_jobs)
-        .map(|(zi, family)| {
-            let dns = Arc::clone(&dns);
-            let limits = &limits;
-            async move {
-                limits.wait(&zones[zi].zone).await;
-                (
-                    (zi, family),
-                    Probe::run(dns.as_ref(), &zones[zi], family).await,
-                )
-            }
-        })
-        .buffer_unordered(opts.concurrency.max(1))
-        .collect()
-        .await;
+    let probe_jobs = zones.iter().enumerate().flat_map(|(zi, z)| {
+        families
+            .iter()
+            .filter(move |f| Family::for_zone(z).contains(f))
+            .map(move |f| (zi, *f))
+    });
+    let probes = probe_all(Arc::clone(&dns), zones, probe_jobs, &limits, opts).await;
 
     let per_target = zones.len().max(1);
     let window = (opts.concurrency / per_target).max(1);

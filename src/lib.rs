@@ -198,6 +198,7 @@ pub async fn run_with(
                 .into_iter()
                 .map(|(zi, family, probe)| {
                     let (health, detail) = probe.health();
+                    let detail = detail.to_string();
                     HealthReport {
                         zone: zones[zi].zone.clone(),
                         name: zones[zi].name.clone(),

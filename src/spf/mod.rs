@@ -20,7 +20,6 @@ mod macros;
 mod parse;
 
 use std::fmt;
-use std::net::IpAddr;
 
 use serde::Serialize;
 
@@ -120,11 +119,4 @@ pub struct SpfOutput {
     pub trace: Vec<TraceStep>,
     /// Problems a mail administrator should fix, even when the result is pass.
     pub lint: Vec<String>,
-}
-
-impl SpfOutput {
-    /// The client IP as evaluated.
-    pub fn ip_addr(&self) -> Option<IpAddr> {
-        self.ip.parse().ok()
-    }
 }

@@ -1,6 +1,6 @@
 //! Output formats, terminal hygiene and option placement.
 
-use crate::common::{TestServer, blocklens, run, test_catalog};
+use crate::common::{TestServer, blocklens, ndjson, run, test_catalog};
 
 #[test]
 fn human_output_lists_first_with_meanings_txt_url_and_summary() {
@@ -100,16 +100,11 @@ fn ndjson_is_one_report_per_line() {
         "ndjson",
     ]);
     assert_eq!(r.code, 1);
-    let lines: Vec<&str> = r.stdout.lines().collect();
-    assert_eq!(lines.len(), 3, "{}", r.stdout);
-    let targets: Vec<String> = lines
+    let reports = ndjson(&r.stdout);
+    assert_eq!(reports.len(), 3, "{}", r.stdout);
+    let targets: Vec<&str> = reports
         .iter()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["target"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
+        .map(|r| r["target"].as_str().unwrap())
         .collect();
     assert_eq!(targets, ["192.0.2.10", "192.0.2.99", "spam.example"]);
 }

@@ -3,14 +3,7 @@
 use std::io::Write;
 use std::process::Stdio;
 
-use crate::common::{TestServer, blocklens, run, test_catalog};
-
-fn lines(stdout: &str) -> Vec<serde_json::Value> {
-    stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("NDJSON line"))
-        .collect()
-}
+use crate::common::{TestServer, blocklens, ndjson, run, test_catalog};
 
 #[test]
 fn a_slash_24_yields_exactly_the_expected_listed_set_in_input_order() {
@@ -23,7 +16,7 @@ fn a_slash_24_yields_exactly_the_expected_listed_set_in_input_order() {
         "ndjson",
     ]);
     assert_eq!(r.code, 1, "{}", r.stderr);
-    let reports = lines(&r.stdout);
+    let reports = ndjson(&r.stdout);
     assert_eq!(reports.len(), 256);
     let targets: Vec<String> = reports
         .iter()
@@ -84,7 +77,7 @@ fn only_listed_keeps_listed_and_incomplete() {
         "--only-listed",
         "--quiet",
     ]);
-    let targets: Vec<String> = lines(&r.stdout)
+    let targets: Vec<String> = ndjson(&r.stdout)
         .iter()
         .map(|r| r["target"].as_str().unwrap().to_string())
         .collect();
@@ -160,7 +153,7 @@ fn stdin_and_files_with_comments() {
         .unwrap();
     let out = child.wait_with_output().unwrap();
     assert_eq!(out.status.code(), Some(1));
-    let targets: Vec<String> = lines(&String::from_utf8(out.stdout).unwrap())
+    let targets: Vec<String> = ndjson(&String::from_utf8(out.stdout).unwrap())
         .iter()
         .map(|r| r["target"].as_str().unwrap().to_string())
         .collect();
@@ -234,7 +227,7 @@ fn a_zone_that_never_answers_is_error_never_not_listed() {
         "-q",
     ]);
     assert_eq!(r.code, 3, "{r:?}");
-    let reports = lines(&r.stdout);
+    let reports = ndjson(&r.stdout);
     assert_eq!(reports.len(), 8);
     for rep in &reports {
         let results = rep["results"].as_array().unwrap();
@@ -259,7 +252,7 @@ fn ipv6_ranges_and_domain_zones_are_skipped() {
         "ndjson",
         "-q",
     ]);
-    let reports = lines(&r.stdout);
+    let reports = ndjson(&r.stdout);
     assert_eq!(reports.len(), 3);
     assert_eq!(reports[1]["target"], "2001:db8::10");
     assert_eq!(reports[1]["verdict"], "listed");

@@ -98,3 +98,11 @@ pub fn has_result(report: &serde_json::Value, zone: &str) -> bool {
         .as_array()
         .is_some_and(|rs| rs.iter().any(|r| r["zone"] == zone))
 }
+
+/// Parses NDJSON output: one JSON value per line.
+pub fn ndjson(stdout: &str) -> Vec<serde_json::Value> {
+    stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line is one JSON value"))
+        .collect()
+}
