@@ -7,13 +7,13 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use blocklens::Config;
 use blocklens::catalog::Catalog;
+use blocklens::commands::{Command, check, explain, scan, spf, zones};
+use blocklens::config::{DEFAULT_CONCURRENCY, EngineOptions, Format, Style};
 use blocklens::config::{parse_duration, parse_resolver};
 use blocklens::dns::ResolverSettings;
-use blocklens::engine::{DEFAULT_CONCURRENCY, EngineOptions};
-use blocklens::render::{Format, Style};
 use blocklens::target::{Target, normalize_domain};
-use blocklens::{Command, Config};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -163,7 +163,7 @@ Exit codes: 0 clean, 1 some address listed, 2 bad input, 3 incomplete, 130 inter
         #[arg(required = true, value_name = "SOURCE")]
         sources: Vec<String>,
         /// Refuse scans of more addresses than this.
-        #[arg(long, value_name = "N", default_value_t = blocklens::scan::DEFAULT_MAX_TARGETS)]
+        #[arg(long, value_name = "N", default_value_t = blocklens::sources::DEFAULT_MAX_TARGETS)]
         max_targets: u64,
         /// JSON output: keep only listed and incomplete targets.
         #[arg(long)]
@@ -210,7 +210,7 @@ Exit codes: 0 evaluated (whatever the result), 2 bad input, 3 temperror (DNS gav
 
 impl Cli {
     /// Validates everything and builds the library's configuration.
-    pub fn into_config(self) -> anyhow::Result<Config> {
+    pub fn into_config(self) -> anyhow::Result<(Config, Command)> {
         let g = self.global;
         let catalog = match &g.lists {
             Some(path) => Catalog::load(path)?,
@@ -253,12 +253,12 @@ impl Cli {
                         "no zone selected: the catalog has no zone that is on by default (use --zone or --all-zones)"
                     );
                 }
-                Command::Check {
+                Command::Check(check::Check {
                     targets,
                     zones,
                     sender,
                     helo,
-                }
+                })
             }
             CommandArgs::Explain {
                 file,
@@ -282,7 +282,7 @@ impl Cli {
                     })
                     .transpose()?;
                 let zones = catalog.select(&g.zone, g.all_zones)?;
-                Command::Explain {
+                Command::Explain(explain::Explain {
                     text: String::from_utf8_lossy(&bytes).into_owned(),
                     overrides: blocklens::explain::Overrides {
                         ip,
@@ -292,7 +292,7 @@ impl Cli {
                     },
                     catalog,
                     zones,
-                }
+                })
             }
             CommandArgs::Scan {
                 sources,
@@ -302,7 +302,7 @@ impl Cli {
                 no_progress,
                 quiet,
             } => {
-                let blocks = blocklens::scan::parse_sources(&sources, max_targets)
+                let blocks = blocklens::sources::parse_sources(&sources, max_targets)
                     .map_err(anyhow::Error::msg)?;
                 let mut zones = catalog.select(&g.zone, g.all_zones)?;
                 zones.retain(|z| z.targets == blocklens::target::TargetKind::Ip);
@@ -317,13 +317,13 @@ impl Cli {
                     }
                 }
                 let progress = !no_progress && std::io::stderr().is_terminal();
-                Command::Scan {
+                Command::Scan(scan::Scan {
                     blocks,
                     zones,
                     only_listed,
                     progress,
                     quiet,
-                }
+                })
             }
             CommandArgs::Spf {
                 domain,
@@ -342,12 +342,12 @@ impl Cli {
                 {
                     bail!("invalid --sender '{s}': expected LOCAL@DOMAIN");
                 }
-                Command::Spf {
+                Command::Spf(spf::Spf {
                     domain,
                     ip,
                     helo,
                     sender,
-                }
+                })
             }
             CommandArgs::Zones { health } => {
                 let zones = if health || !g.zone.is_empty() {
@@ -355,10 +355,10 @@ impl Cli {
                 } else {
                     catalog.zones.clone()
                 };
-                Command::Zones { zones, health }
+                Command::Zones(zones::Zones { zones, health })
             }
         };
-        Ok(Config {
+        let config = Config {
             resolver: ResolverSettings {
                 servers: g.resolver,
                 timeout: g.timeout,
@@ -370,8 +370,8 @@ impl Cli {
             },
             format,
             style,
-            command,
-        })
+        };
+        Ok((config, command))
     }
 }
 

@@ -1,17 +1,18 @@
-//! Validated settings, built once from the command line. The library never
-//! sees clap: the binary turns its arguments into a [`Config`] with the
-//! parsers here, each of which names what is wrong in one line.
+//! Validated settings shared by every command, built once from the command
+//! line. The library never sees clap: the binary turns its arguments into a
+//! [`Config`] (and a [`crate::commands::Command`]) with the parsers here, each
+//! of which names what is wrong in one line.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use crate::catalog::Zone;
 use crate::dns::ResolverSettings;
-use crate::engine::EngineOptions;
-use crate::render::{Format, Style};
-use crate::target::Target;
 
-/// Everything a run needs.
+/// Default number of queries in flight. A burst of a few hundred back-to-back
+/// UDP queries overflows a server's receive buffer on a small machine.
+pub const DEFAULT_CONCURRENCY: usize = 64;
+
+/// Everything a run needs besides the command itself.
 #[derive(Clone, Debug)]
 pub struct Config {
     /// Where and how to query.
@@ -22,66 +23,42 @@ pub struct Config {
     pub format: Format,
     /// Colour and decoration for human output.
     pub style: Style,
-    /// What to do.
-    pub command: Command,
 }
 
-/// The subcommand, with its validated inputs.
+/// How hard to push.
 #[derive(Clone, Debug)]
-pub enum Command {
-    /// Check targets against the selected zones.
-    Check {
-        /// IPs and domains, in input order.
-        targets: Vec<Target>,
-        /// The zones to query.
-        zones: Vec<Zone>,
-        /// `--sender DOMAIN`: also check SPF, DMARC, reverse DNS and domain lists.
-        sender: Option<String>,
-        /// `--helo NAME`, for SPF's `%{h}`.
-        helo: Option<String>,
-    },
-    /// Explain a rejection text.
-    Explain {
-        /// The text (lossy UTF-8).
-        text: String,
-        /// Facts supplied on the command line.
-        overrides: crate::explain::Overrides,
-        /// The catalog (to find a named zone).
-        catalog: crate::catalog::Catalog,
-        /// The zones to check besides the named one.
-        zones: Vec<Zone>,
-    },
-    /// Scan address ranges.
-    Scan {
-        /// The address blocks, in input order.
-        blocks: Vec<crate::scan::Block>,
-        /// The zones to query (TXT already switched off with --no-txt).
-        zones: Vec<Zone>,
-        /// Keep only listed and incomplete targets in JSON output.
-        only_listed: bool,
-        /// Draw a progress bar on stderr.
-        progress: bool,
-        /// No summary on stderr.
-        quiet: bool,
-    },
-    /// Evaluate SPF for a domain and an IP, with a trace.
-    Spf {
-        /// The domain whose policy is checked.
-        domain: String,
-        /// The client IP.
-        ip: std::net::IpAddr,
-        /// The HELO name.
-        helo: Option<String>,
-        /// The full MAIL FROM (`local@domain`).
-        sender: Option<String>,
-    },
-    /// List the catalog, or probe it.
-    Zones {
-        /// The zones to show or probe.
-        zones: Vec<Zone>,
-        /// Probe the RFC 5782 test points.
-        health: bool,
-    },
+pub struct EngineOptions {
+    /// Lookups in flight at once (at least 1).
+    pub concurrency: usize,
+    /// Global cap in queries per second.
+    pub rate: Option<u32>,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            concurrency: DEFAULT_CONCURRENCY,
+            rate: None,
+        }
+    }
+}
+
+/// The output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// Tables for people.
+    Human,
+    /// One JSON document.
+    Json,
+    /// One JSON object per line.
+    Ndjson,
+}
+
+/// How to decorate human output.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Style {
+    /// Use ANSI colours.
+    pub color: bool,
 }
 
 /// Parses a duration such as `2s`, `500ms`, `1.5s` or `1m` (a bare number is seconds).

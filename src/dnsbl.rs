@@ -1,14 +1,12 @@
 //! One zone x one target: the query, the decoding of its answer, and the
 //! RFC 5782 test points that tell whether a zone's silence can be trusted.
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-
-use serde::Serialize;
+use std::net::Ipv4Addr;
 
 use crate::catalog::Zone;
 use crate::dns::{Dns, Outcome, RecordType};
-use crate::report::{Status, ZoneResult};
-use crate::target::{Target, TargetKind};
+use crate::report::{Health, Status, ZoneResult};
+use crate::target::{Family, Target};
 
 /// What an A answer means for a zone.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -139,76 +137,6 @@ pub async fn check_zone(dns: &dyn Dns, zone: &Zone, target: &Target) -> ZoneResu
     result
 }
 
-/// Which RFC 5782 test point family a probe covers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Family {
-    /// IPv4 test points 127.0.0.2 / 127.0.0.1.
-    V4,
-    /// IPv6 test points ::ffff:7f00:2 / ::ffff:7f00:1 (32 nibbles).
-    V6,
-    /// Domain test points `test` / `invalid`.
-    Domain,
-}
-
-impl Family {
-    /// The family of a target.
-    pub fn of(target: &Target) -> Family {
-        match target {
-            Target::Ip(IpAddr::V4(_)) => Family::V4,
-            Target::Ip(IpAddr::V6(_)) => Family::V6,
-            Target::Domain(_) => Family::Domain,
-        }
-    }
-
-    /// The families a zone can be asked about.
-    pub fn for_zone(zone: &Zone) -> Vec<Family> {
-        match zone.targets {
-            TargetKind::Domain => vec![Family::Domain],
-            TargetKind::Ip => {
-                let mut v = Vec::new();
-                if zone.ipv4 {
-                    v.push(Family::V4);
-                }
-                if zone.ipv6 {
-                    v.push(Family::V6);
-                }
-                v
-            }
-        }
-    }
-
-    /// The positive test point of `zone` in this family.
-    pub fn positive(self, zone: &Zone) -> Target {
-        let custom = zone.test_point.as_deref();
-        match self {
-            Family::V4 => custom
-                .and_then(|t| t.parse::<Ipv4Addr>().ok())
-                .map(|a| Target::Ip(a.into()))
-                .unwrap_or(Target::Ip(Ipv4Addr::new(127, 0, 0, 2).into())),
-            Family::V6 => custom
-                .and_then(|t| t.parse::<Ipv6Addr>().ok())
-                .map(|a| Target::Ip(a.into()))
-                .unwrap_or(Target::Ip(IpAddr::V6(Ipv6Addr::new(
-                    0, 0, 0, 0, 0, 0xffff, 0x7f00, 2,
-                )))),
-            Family::Domain => Target::Domain(
-                custom
-                    .map(|t| t.trim_end_matches('.').to_ascii_lowercase())
-                    .unwrap_or_else(|| "test".into()),
-            ),
-        }
-    }
-
-    /// The negative test point (must not be listed).
-    pub fn negative(self) -> Target {
-        match self {
-            Family::V4 => Target::Ip(Ipv4Addr::new(127, 0, 0, 1).into()),
-            Family::V6 => Target::Ip(IpAddr::V6(Ipv6Addr::new(0, 0, 0, 0, 0, 0xffff, 0x7f00, 1))),
-            Family::Domain => Target::Domain("invalid".into()),
-        }
-    }
-}
-
 /// What a zone's two test points showed through this resolver.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Probe {
@@ -224,35 +152,6 @@ pub struct Probe {
     health: Health,
     /// Why, in a sentence.
     why: String,
-}
-
-/// The health of a zone, from its test points (`zones --health`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Health {
-    /// Lists the positive test point, not the negative one.
-    Healthy,
-    /// Lists the negative test point too (or answers outside 127/8): dead or wildcarded.
-    ListsEverything,
-    /// Answers the test point with an error code (e.g. public resolver blocked).
-    Refuses,
-    /// Timeout, SERVFAIL, REFUSED or network error.
-    NotAnswering,
-    /// NXDOMAIN for the positive test point: the list or the resolver hides answers.
-    TestPointMissing,
-}
-
-impl Health {
-    /// The word used in output.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Health::Healthy => "healthy",
-            Health::ListsEverything => "lists_everything",
-            Health::Refuses => "refuses",
-            Health::NotAnswering => "not_answering",
-            Health::TestPointMissing => "test_point_missing",
-        }
-    }
 }
 
 impl Probe {

@@ -38,7 +38,7 @@ fn main() -> ExitCode {
             return fail(&format!("{message} (see blocklens --help)"));
         }
     };
-    let config = match cli.into_config() {
+    let (config, command) = match cli.into_config() {
         Ok(c) => c,
         Err(e) => return fail(&format!("{e:#}")),
     };
@@ -52,7 +52,7 @@ fn main() -> ExitCode {
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     let mut err = io::stderr();
-    let result = runtime.block_on(blocklens::run(config, &mut out, &mut err));
+    let result = runtime.block_on(blocklens::run(&config, &command, &mut out, &mut err));
     match result {
         Ok(status) => code(status),
         Err(RunError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,

@@ -305,11 +305,81 @@ pub struct HealthReport {
     /// ipv4, ipv6 or domain.
     pub family: &'static str,
     /// healthy, lists_everything, refuses, not_answering or test_point_missing.
-    pub health: crate::dnsbl::Health,
+    pub health: Health,
     /// Why, in a sentence.
     pub detail: String,
     /// The positive test point's result.
     pub positive: ZoneResult,
     /// The negative test point's result.
     pub negative: ZoneResult,
+}
+
+/// The health of a zone, from its test points (`zones --health`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Health {
+    /// Lists the positive test point, not the negative one.
+    Healthy,
+    /// Lists the negative test point too (or answers outside 127/8): dead or wildcarded.
+    ListsEverything,
+    /// Answers the test point with an error code (e.g. public resolver blocked).
+    Refuses,
+    /// Timeout, SERVFAIL, REFUSED or network error.
+    NotAnswering,
+    /// NXDOMAIN for the positive test point: the list or the resolver hides answers.
+    TestPointMissing,
+}
+
+impl Health {
+    /// The word used in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Health::Healthy => "healthy",
+            Health::ListsEverything => "lists_everything",
+            Health::Refuses => "refuses",
+            Health::NotAnswering => "not_answering",
+            Health::TestPointMissing => "test_point_missing",
+        }
+    }
+}
+
+/// Per-zone counters of a scan.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ZoneCounts {
+    /// The zone.
+    pub zone: String,
+    /// Targets it listed.
+    pub listed: u64,
+    /// Targets for which it was unusable.
+    pub unusable: u64,
+    /// Targets for which it gave no usable answer.
+    pub error: u64,
+}
+
+/// What a scan did.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ScanStats {
+    /// Targets with a complete report.
+    pub targets: u64,
+    /// Targets listed on a block list.
+    pub listed: u64,
+    /// Targets not listed where asked but with lookups that gave no usable answer.
+    pub incomplete: u64,
+    /// Clean targets.
+    pub clean: u64,
+    /// Per zone, in catalog order.
+    pub zones: Vec<ZoneCounts>,
+    /// True when Ctrl-C stopped the scan early.
+    pub interrupted: bool,
+}
+
+/// A finished (or interrupted) scan: its counters and what it cost.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScanSummary {
+    /// The counters.
+    pub stats: ScanStats,
+    /// Queries sent.
+    pub queries: u64,
+    /// Wall time.
+    pub elapsed: std::time::Duration,
 }

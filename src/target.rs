@@ -195,6 +195,76 @@ pub fn normalize_domain(input: &str) -> Result<String, String> {
     Ok(ascii)
 }
 
+/// Which RFC 5782 test point family a probe covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Family {
+    /// IPv4 test points 127.0.0.2 / 127.0.0.1.
+    V4,
+    /// IPv6 test points ::ffff:7f00:2 / ::ffff:7f00:1 (32 nibbles).
+    V6,
+    /// Domain test points `test` / `invalid`.
+    Domain,
+}
+
+impl Family {
+    /// The family of a target.
+    pub fn of(target: &Target) -> Family {
+        match target {
+            Target::Ip(IpAddr::V4(_)) => Family::V4,
+            Target::Ip(IpAddr::V6(_)) => Family::V6,
+            Target::Domain(_) => Family::Domain,
+        }
+    }
+
+    /// The families a zone can be asked about.
+    pub fn for_zone(zone: &crate::catalog::Zone) -> Vec<Family> {
+        match zone.targets {
+            TargetKind::Domain => vec![Family::Domain],
+            TargetKind::Ip => {
+                let mut v = Vec::new();
+                if zone.ipv4 {
+                    v.push(Family::V4);
+                }
+                if zone.ipv6 {
+                    v.push(Family::V6);
+                }
+                v
+            }
+        }
+    }
+
+    /// The positive test point of `zone` in this family.
+    pub fn positive(self, zone: &crate::catalog::Zone) -> Target {
+        let custom = zone.test_point.as_deref();
+        match self {
+            Family::V4 => custom
+                .and_then(|t| t.parse::<Ipv4Addr>().ok())
+                .map(|a| Target::Ip(a.into()))
+                .unwrap_or(Target::Ip(Ipv4Addr::new(127, 0, 0, 2).into())),
+            Family::V6 => custom
+                .and_then(|t| t.parse::<Ipv6Addr>().ok())
+                .map(|a| Target::Ip(a.into()))
+                .unwrap_or(Target::Ip(IpAddr::V6(Ipv6Addr::new(
+                    0, 0, 0, 0, 0, 0xffff, 0x7f00, 2,
+                )))),
+            Family::Domain => Target::Domain(
+                custom
+                    .map(|t| t.trim_end_matches('.').to_ascii_lowercase())
+                    .unwrap_or_else(|| "test".into()),
+            ),
+        }
+    }
+
+    /// The negative test point (must not be listed).
+    pub fn negative(self) -> Target {
+        match self {
+            Family::V4 => Target::Ip(Ipv4Addr::new(127, 0, 0, 1).into()),
+            Family::V6 => Target::Ip(IpAddr::V6(Ipv6Addr::new(0, 0, 0, 0, 0, 0xffff, 0x7f00, 1))),
+            Family::Domain => Target::Domain("invalid".into()),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@
 //! the transport; [`HickoryDns`] is the real one.
 
 mod hickory;
+mod layers;
 mod udp;
 
 use std::fmt;
@@ -15,6 +16,7 @@ use futures::future::BoxFuture;
 use serde::Serialize;
 
 pub use hickory::{HickoryDns, ResolverSettings, SetupError, system_servers, wire_name};
+pub use layers::{Counted, RateLimited, RateLimiter};
 pub use udp::BulkUdp;
 
 /// The record types blocklens asks for.

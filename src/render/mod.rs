@@ -1,40 +1,56 @@
-//! Renderers: human tables and JSON/NDJSON, all from the report model.
-//! Nothing else in the crate formats output for people.
+//! Output: one [`Exporter`] per format, all from the report model. Nothing
+//! else in the crate formats output. A command hands its results to the
+//! exporter of the chosen format; adding a format is one file implementing
+//! [`Exporter`] plus its entry in [`exporter`].
 
 mod human;
+mod json;
 mod progress;
 mod sanitize;
 
 use std::io::{self, Write};
 
-use serde::Serialize;
+use crate::catalog::Zone;
+use crate::config::{Format, Style};
+use crate::explain::Explanation;
+use crate::report::{HealthReport, Report, ScanSummary};
+use crate::spf::SpfOutput;
 
-pub use human::{
-    Style, render_check, render_explanation, render_health, render_scan_row, render_scan_summary,
-    render_spf, render_zones,
-};
+pub use human::HumanExporter;
+pub use json::JsonExporter;
 pub use progress::Progress;
 pub use sanitize::sanitize;
 
-/// The output format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
-    /// Tables for people.
-    Human,
-    /// One JSON document.
-    Json,
-    /// One JSON object per line.
-    Ndjson,
+/// Writes one format. Scans stream: `scan_begin`, `scan_report` per target
+/// (in input order), `scan_end`.
+pub trait Exporter {
+    /// `check` reports, in input order.
+    fn check(&mut self, reports: &[Report]) -> io::Result<()>;
+    /// Before the first scan report.
+    fn scan_begin(&mut self) -> io::Result<()>;
+    /// One scanned target (the command has already applied `--only-listed`).
+    fn scan_report(&mut self, report: &Report) -> io::Result<()>;
+    /// After the last scan report.
+    fn scan_end(&mut self, summary: &ScanSummary) -> io::Result<()>;
+    /// The `spf` result.
+    fn spf(&mut self, spf: &SpfOutput) -> io::Result<()>;
+    /// The `explain` result.
+    fn explanation(&mut self, e: &Explanation) -> io::Result<()>;
+    /// The catalog (`zones`).
+    fn zones(&mut self, zones: &[Zone]) -> io::Result<()>;
+    /// The test-point checks (`zones --health`).
+    fn health(&mut self, reports: &[HealthReport]) -> io::Result<()>;
 }
 
-/// Writes `items` as one pretty JSON array.
-pub fn json_array<T: Serialize>(out: &mut dyn Write, items: &[T]) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, items)?;
-    writeln!(out)
-}
-
-/// Writes one compact JSON object and a newline (one NDJSON line).
-pub fn json_line<T: Serialize>(out: &mut dyn Write, item: &T) -> io::Result<()> {
-    serde_json::to_writer(&mut *out, item)?;
-    writeln!(out)
+/// The exporter for `format`, writing to `out`.
+pub fn exporter<'a>(
+    format: Format,
+    style: Style,
+    out: &'a mut dyn Write,
+) -> Box<dyn Exporter + 'a> {
+    match format {
+        Format::Human => Box::new(HumanExporter::new(out, style)),
+        Format::Json => Box::new(JsonExporter::new(out, false)),
+        Format::Ndjson => Box::new(JsonExporter::new(out, true)),
+    }
 }

@@ -1,0 +1,191 @@
+//! Layers around a [`Dns`]: counting and rate limiting. Each wraps another
+//! `Dns` and is one itself, so every lookup of a run (blocklist queries,
+//! test points, TXT reasons, SPF, DMARC and reverse DNS) is counted and
+//! limited the same way, whatever asked for it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+use super::{Dns, Outcome, RecordType};
+
+/// Counts the lookups that go through it.
+pub struct Counted {
+    inner: Arc<dyn Dns>,
+    count: AtomicU64,
+}
+
+impl Counted {
+    /// Wraps `inner`.
+    pub fn new(inner: Arc<dyn Dns>) -> Counted {
+        Counted {
+            inner,
+            count: AtomicU64::new(0),
+        }
+    }
+
+    /// Lookups sent so far.
+    pub fn queries(&self) -> u64 {
+        self.count.load(Ordering::Relaxed)
+    }
+}
+
+impl Dns for Counted {
+    fn lookup<'a>(&'a self, name: &'a str, rtype: RecordType) -> BoxFuture<'a, Outcome> {
+        self.count.fetch_add(1, Ordering::Relaxed);
+        self.inner.lookup(name, rtype)
+    }
+
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+}
+
+/// Spaces out events to at most `per_second` a second.
+#[derive(Debug)]
+pub struct RateLimiter {
+    period: Duration,
+    next: Mutex<Option<Instant>>,
+}
+
+impl RateLimiter {
+    /// A limiter for `per_second` events a second (at least 1).
+    pub fn new(per_second: u32) -> RateLimiter {
+        RateLimiter {
+            period: Duration::from_secs_f64(1.0 / f64::from(per_second.max(1))),
+            next: Mutex::new(None),
+        }
+    }
+
+    /// Waits for this caller's slot.
+    pub async fn acquire(&self) {
+        let slot = {
+            let mut next = self.next.lock().await;
+            let now = Instant::now();
+            let slot = next.map_or(now, |n| n.max(now));
+            *next = Some(slot + self.period);
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
+    }
+}
+
+/// Caps the query rate: globally (`--rate`) and per zone (a catalog zone's
+/// `rate`, matched on the query name's suffix).
+pub struct RateLimited {
+    inner: Arc<dyn Dns>,
+    global: Option<RateLimiter>,
+    per_zone: HashMap<String, RateLimiter>,
+}
+
+impl RateLimited {
+    /// Wraps `inner` with a global cap and per-zone caps (zone name, queries per second).
+    pub fn new(
+        inner: Arc<dyn Dns>,
+        global: Option<u32>,
+        per_zone: impl IntoIterator<Item = (String, u32)>,
+    ) -> RateLimited {
+        RateLimited {
+            inner,
+            global: global.map(RateLimiter::new),
+            per_zone: per_zone
+                .into_iter()
+                .map(|(z, r)| (z.to_ascii_lowercase(), RateLimiter::new(r)))
+                .collect(),
+        }
+    }
+
+    /// The limiter of the zone `name` lies in, if it has one.
+    fn zone_limiter(&self, name: &str) -> Option<&RateLimiter> {
+        if self.per_zone.is_empty() {
+            return None;
+        }
+        let name = name.trim_end_matches('.').to_ascii_lowercase();
+        let mut rest = name.as_str();
+        loop {
+            if let Some(l) = self.per_zone.get(rest) {
+                return Some(l);
+            }
+            rest = rest.split_once('.')?.1;
+        }
+    }
+
+    async fn wait(&self, name: &str) {
+        if let Some(l) = self.zone_limiter(name) {
+            l.acquire().await;
+        }
+        if let Some(l) = &self.global {
+            l.acquire().await;
+        }
+    }
+}
+
+impl Dns for RateLimited {
+    fn lookup<'a>(&'a self, name: &'a str, rtype: RecordType) -> BoxFuture<'a, Outcome> {
+        async move {
+            self.wait(name).await;
+            self.inner.lookup(name, rtype).await
+        }
+        .boxed()
+    }
+
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Nothing;
+
+    impl Dns for Nothing {
+        fn lookup<'a>(&'a self, _: &'a str, _: RecordType) -> BoxFuture<'a, Outcome> {
+            async { Outcome::NxDomain }.boxed()
+        }
+        fn describe(&self) -> String {
+            "nothing".into()
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn rate_limiter_spaces_events() {
+        let l = RateLimiter::new(10);
+        let start = Instant::now();
+        for _ in 0..5 {
+            l.acquire().await;
+        }
+        // 5 events at 10/s: the first is immediate, the fifth at 400 ms.
+        assert_eq!(start.elapsed(), Duration::from_millis(400));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn zone_caps_apply_to_names_under_the_zone_only() {
+        let dns = RateLimited::new(Arc::new(Nothing), None, [("slow.example".to_string(), 2)]);
+        let start = Instant::now();
+        for _ in 0..3 {
+            dns.lookup("2.0.0.127.fast.example", RecordType::A).await;
+        }
+        assert_eq!(start.elapsed(), Duration::ZERO);
+        for _ in 0..3 {
+            dns.lookup("2.0.0.127.SLOW.example", RecordType::A).await;
+        }
+        // 3 events at 2/s: the third at 1 s.
+        assert_eq!(start.elapsed(), Duration::from_secs(1));
+    }
+
+    #[tokio::test]
+    async fn counting_counts_every_lookup() {
+        let dns = Counted::new(Arc::new(Nothing));
+        dns.lookup("a.example", RecordType::A).await;
+        dns.lookup("b.example", RecordType::Txt).await;
+        assert_eq!(dns.queries(), 2);
+    }
+}

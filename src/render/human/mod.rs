@@ -1,0 +1,104 @@
+//! Human output: short tables, listed first, colour only when asked for.
+//! One file per command; this one holds what they share.
+
+mod check;
+mod explain;
+mod scan;
+mod spf;
+mod zones;
+
+use crate::catalog::Role;
+use crate::config::Style;
+use crate::report::Status;
+
+use super::sanitize;
+
+pub use check::render_check;
+pub use explain::render_explanation;
+pub use scan::{render_scan_row, render_scan_summary};
+pub use spf::render_spf;
+pub use zones::{render_health, render_zones};
+
+const RED: &str = "\x1b[1;31m";
+const YELLOW: &str = "\x1b[33m";
+const GREEN: &str = "\x1b[32m";
+const DIM: &str = "\x1b[2m";
+const BOLD: &str = "\x1b[1m";
+const RESET: &str = "\x1b[0m";
+
+impl Style {
+    fn paint(&self, color: &str, text: &str) -> String {
+        if self.color {
+            format!("{color}{text}{RESET}")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+fn status_word(status: Status, role: Role) -> (&'static str, &'static str) {
+    match (status, role) {
+        (Status::Listed, Role::Block) => ("LISTED", RED),
+        (Status::Listed, Role::Allow) => ("allow-listed", GREEN),
+        (Status::Listed, Role::Info) => ("info", BOLD),
+        (Status::Unusable, _) => ("unusable", YELLOW),
+        (Status::Error, _) => ("error", YELLOW),
+        (Status::NotListed, _) => ("not listed", DIM),
+    }
+}
+
+/// Tables for people.
+pub struct HumanExporter<'a> {
+    out: &'a mut dyn std::io::Write,
+    style: Style,
+}
+
+impl<'a> HumanExporter<'a> {
+    /// Writes to `out` with `style`.
+    pub fn new(out: &'a mut dyn std::io::Write, style: Style) -> HumanExporter<'a> {
+        HumanExporter { out, style }
+    }
+}
+
+impl super::Exporter for HumanExporter<'_> {
+    fn check(&mut self, reports: &[crate::report::Report]) -> std::io::Result<()> {
+        render_check(self.out, reports, self.style)?;
+        self.out.flush()
+    }
+
+    fn scan_begin(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+
+    fn scan_report(&mut self, report: &crate::report::Report) -> std::io::Result<()> {
+        if report.verdict == crate::report::Verdict::Clean {
+            return Ok(());
+        }
+        render_scan_row(self.out, report, self.style)
+    }
+
+    fn scan_end(&mut self, summary: &crate::report::ScanSummary) -> std::io::Result<()> {
+        render_scan_summary(self.out, summary, self.style)?;
+        self.out.flush()
+    }
+
+    fn spf(&mut self, spf: &crate::spf::SpfOutput) -> std::io::Result<()> {
+        render_spf(self.out, spf, self.style)?;
+        self.out.flush()
+    }
+
+    fn explanation(&mut self, e: &crate::explain::Explanation) -> std::io::Result<()> {
+        render_explanation(self.out, e, self.style)?;
+        self.out.flush()
+    }
+
+    fn zones(&mut self, zones: &[crate::catalog::Zone]) -> std::io::Result<()> {
+        render_zones(self.out, zones, self.style)?;
+        self.out.flush()
+    }
+
+    fn health(&mut self, reports: &[crate::report::HealthReport]) -> std::io::Result<()> {
+        render_health(self.out, reports, self.style)?;
+        self.out.flush()
+    }
+}
