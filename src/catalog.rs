@@ -6,7 +6,6 @@
 //! rejected with the file, the line and the reason.
 
 use std::collections::{BTreeMap, HashSet};
-use std::fmt;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
@@ -50,38 +49,30 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
 /// The placeholder label for an API key in a zone name (`{key}.zen.dq.spamhaus.net`).
 pub const KEY_PLACEHOLDER: &str = "{key}";
 
-/// What a zone does with a listing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// A block list: a listing is a reason to refuse mail.
-    Block,
-    /// An allow list: a listing vouches for the sender. Never makes a verdict `listed`.
-    Allow,
-    /// Information only (reputation levels, neighbourhood lists). Never makes a verdict `listed`.
-    Info,
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Role::Block => "block",
-            Role::Allow => "allow",
-            Role::Info => "info",
-        })
+crate::words::words! {
+    /// What a zone does with a listing.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Role {
+        /// A block list: a listing is a reason to refuse mail.
+        Block = "block",
+        /// An allow list: a listing vouches for the sender. Never makes a verdict `listed`.
+        Allow = "allow",
+        /// Information only (reputation levels, neighbourhood lists). Never makes a verdict `listed`.
+        Info = "info",
     }
 }
 
-/// Whether the list still works.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum ZoneStatus {
-    /// Operating.
-    #[default]
-    Active,
-    /// Shut down: answers everything, nothing, or times out. Queried only
-    /// when named with `--zone`.
-    Dead,
+crate::words::words! {
+    /// Whether the list still works.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+    pub enum ZoneStatus {
+        /// Operating.
+        #[default]
+        Active = "active",
+        /// Shut down: answers everything, nothing, or times out. Queried only
+        /// when named with `--zone`.
+        Dead = "dead",
+    }
 }
 
 /// One blocklist zone, validated.

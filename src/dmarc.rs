@@ -5,19 +5,67 @@ use serde::Serialize;
 
 use crate::dns::{Dns, Outcome, RecordType};
 
+crate::words::words! {
+    /// A DMARC policy (`p=`, `sp=`).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Policy {
+        /// Monitor only.
+        None = "none",
+        /// Treat failing mail as suspicious (spam folder).
+        Quarantine = "quarantine",
+        /// Refuse failing mail.
+        Reject = "reject",
+    }
+}
+
+crate::words::words! {
+    /// An identifier alignment mode (`adkim=`, `aspf=`).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Alignment {
+        /// The same organisational domain.
+        Relaxed = "r",
+        /// The same name.
+        Strict = "s",
+    }
+}
+
+/// Why a DMARC policy could not be used.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DmarcError {
+    /// The record is malformed.
+    #[error("{0}")]
+    Malformed(String),
+    /// Several records: receivers ignore them all.
+    #[error("{name} has {count} DMARC records; receivers ignore them all")]
+    Several {
+        /// Where.
+        name: String,
+        /// How many.
+        count: usize,
+    },
+    /// The lookup gave no usable answer.
+    #[error("lookup of {name} failed: {failure}")]
+    Lookup {
+        /// The name looked up.
+        name: String,
+        /// Why.
+        failure: crate::dns::Failure,
+    },
+}
+
 /// The parsed tags of a DMARC record.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct DmarcRecord {
     /// `p`: none, quarantine or reject.
-    pub policy: String,
+    pub policy: Policy,
     /// `sp`: the policy for subdomains (defaults to `p`).
-    pub subdomain_policy: String,
+    pub subdomain_policy: Policy,
     /// `pct`: percentage of mail the policy applies to (default 100).
     pub pct: u8,
     /// `adkim`: r (relaxed, default) or s (strict).
-    pub adkim: String,
+    pub adkim: Alignment,
     /// `aspf`: r (relaxed, default) or s (strict).
-    pub aspf: String,
+    pub aspf: Alignment,
     /// `rua`: aggregate report addresses.
     pub rua: Vec<String>,
     /// `ruf`: failure report addresses.
@@ -46,10 +94,7 @@ pub fn parse(text: &str) -> Result<DmarcRecord, String> {
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
     };
-    let policy_value = |v: &str| -> Option<String> {
-        let v = v.to_ascii_lowercase();
-        matches!(v.as_str(), "none" | "quarantine" | "reject").then_some(v)
-    };
+    let policy_value = |v: &str| Policy::from_word(&v.to_ascii_lowercase());
     let uris = |v: Option<&str>| -> Vec<String> {
         v.map(|v| {
             v.split(',')
@@ -64,17 +109,17 @@ pub fn parse(text: &str) -> Result<DmarcRecord, String> {
         Some(p) => match policy_value(p) {
             Some(p) => p,
             // §6.6.3: an invalid p with a valid rua is treated as p=none.
-            None if !rua.is_empty() => "none".into(),
+            None if !rua.is_empty() => Policy::None,
             None => return Err(format!("p={p} is not none, quarantine or reject")),
         },
-        None if !rua.is_empty() => "none".into(),
+        None if !rua.is_empty() => Policy::None,
         None => return Err("the required p= tag is missing".into()),
     };
     let subdomain_policy = match get("sp") {
         Some(sp) => {
             policy_value(sp).ok_or_else(|| format!("sp={sp} is not none, quarantine or reject"))?
         }
-        None => policy.clone(),
+        None => policy,
     };
     let pct = match get("pct") {
         Some(p) => p
@@ -84,11 +129,10 @@ pub fn parse(text: &str) -> Result<DmarcRecord, String> {
             .ok_or_else(|| format!("pct={p} is not a number from 0 to 100"))?,
         None => 100,
     };
-    let mode = |name: &str| -> Result<String, String> {
-        match get(name).map(str::to_ascii_lowercase).as_deref() {
-            None | Some("r") => Ok("r".into()),
-            Some("s") => Ok("s".into()),
-            Some(other) => Err(format!("{name}={other} is not r or s")),
+    let mode = |name: &str| -> Result<Alignment, String> {
+        match get(name).map(str::to_ascii_lowercase) {
+            None => Ok(Alignment::Relaxed),
+            Some(v) => Alignment::from_word(&v).ok_or_else(|| format!("{name}={v} is not r or s")),
         }
     };
     Ok(DmarcRecord {
@@ -129,15 +173,15 @@ pub struct DmarcReport {
     /// The record text.
     pub record: Option<String>,
     /// `p` (for the organisational domain's record applied to a subdomain, this is still `p`).
-    pub policy: Option<String>,
+    pub policy: Option<Policy>,
     /// `sp`.
-    pub subdomain_policy: Option<String>,
+    pub subdomain_policy: Option<Policy>,
     /// `pct`.
     pub pct: Option<u8>,
     /// `adkim`.
-    pub adkim: Option<String>,
+    pub adkim: Option<Alignment>,
     /// `aspf`.
-    pub aspf: Option<String>,
+    pub aspf: Option<Alignment>,
     /// `rua`.
     pub rua: Vec<String>,
     /// `ruf`.
@@ -149,7 +193,8 @@ pub struct DmarcReport {
     /// Whether SPF passed for a domain aligned with the From domain under `aspf`.
     pub aligned: bool,
     /// Why the record is unusable (malformed, several records, DNS failure).
-    pub error: Option<String>,
+    #[serde(serialize_with = "error_text")]
+    pub error: Option<DmarcError>,
 }
 
 /// Fetches and parses the DMARC policy for `from_domain`; `spf_pass_domain` is
@@ -180,7 +225,10 @@ pub async fn check(
                     &org,
                     i > 0,
                     None,
-                    Err(format!("lookup of {name} failed: {f}")),
+                    Err(DmarcError::Lookup {
+                        name: name.clone(),
+                        failure: f.clone(),
+                    }),
                     false,
                 ));
             }
@@ -190,7 +238,7 @@ pub async fn check(
             1 => {
                 let parsed = parse(&texts[0]);
                 let aligned = match (&parsed, spf_pass_domain) {
-                    (Ok(r), Some(d)) => aligned(d, &from, r.aspf == "s"),
+                    (Ok(r), Some(d)) => aligned(d, &from, r.aspf == Alignment::Strict),
                     _ => false,
                 };
                 return Some(report(
@@ -198,7 +246,7 @@ pub async fn check(
                     &org,
                     i > 0,
                     Some(texts[0].clone()),
-                    parsed,
+                    parsed.map_err(DmarcError::Malformed),
                     aligned,
                 ));
             }
@@ -208,9 +256,10 @@ pub async fn check(
                     &org,
                     i > 0,
                     None,
-                    Err(format!(
-                        "{name} has {n} DMARC records; receivers ignore them all"
-                    )),
+                    Err(DmarcError::Several {
+                        name: name.clone(),
+                        count: n,
+                    }),
                     false,
                 ));
             }
@@ -224,7 +273,7 @@ fn report(
     org: &str,
     sub: bool,
     record: Option<String>,
-    parsed: Result<DmarcRecord, String>,
+    parsed: Result<DmarcRecord, DmarcError>,
     aligned: bool,
 ) -> DmarcReport {
     let (r, error) = match parsed {
@@ -234,17 +283,31 @@ fn report(
     DmarcReport {
         name: name.to_string(),
         record,
-        policy: r.as_ref().map(|r| r.policy.clone()),
-        subdomain_policy: r.as_ref().map(|r| r.subdomain_policy.clone()),
+        policy: r.as_ref().map(|r| r.policy),
+        subdomain_policy: r.as_ref().map(|r| r.subdomain_policy),
         pct: r.as_ref().map(|r| r.pct),
-        adkim: r.as_ref().map(|r| r.adkim.clone()),
-        aspf: r.as_ref().map(|r| r.aspf.clone()),
+        adkim: r.as_ref().map(|r| r.adkim),
+        aspf: r.as_ref().map(|r| r.aspf),
         rua: r.as_ref().map(|r| r.rua.clone()).unwrap_or_default(),
         ruf: r.as_ref().map(|r| r.ruf.clone()).unwrap_or_default(),
         org_domain: org.to_string(),
         applies_subdomain_policy: sub,
         aligned,
         error,
+    }
+}
+
+fn error_text<S: serde::Serializer>(e: &Option<DmarcError>, s: S) -> Result<S::Ok, S::Error> {
+    match e {
+        Some(e) => s.collect_str(e),
+        None => s.serialize_none(),
+    }
+}
+
+impl DmarcReport {
+    /// True when the policy could not be read for lack of a DNS answer.
+    pub fn lookup_failed(&self) -> bool {
+        matches!(self.error, Some(DmarcError::Lookup { .. }))
     }
 }
 
@@ -255,23 +318,23 @@ mod tests {
     #[test]
     fn parses_records() {
         let r = parse("v=DMARC1; p=reject; sp=quarantine; pct=50; adkim=s; aspf=r; rua=mailto:a@example.org,mailto:b@example.org; ruf=mailto:f@example.org").unwrap();
-        assert_eq!(r.policy, "reject");
-        assert_eq!(r.subdomain_policy, "quarantine");
+        assert_eq!(r.policy, Policy::Reject);
+        assert_eq!(r.subdomain_policy, Policy::Quarantine);
         assert_eq!(r.pct, 50);
-        assert_eq!((r.adkim.as_str(), r.aspf.as_str()), ("s", "r"));
+        assert_eq!((r.adkim, r.aspf), (Alignment::Strict, Alignment::Relaxed));
         assert_eq!(r.rua, ["mailto:a@example.org", "mailto:b@example.org"]);
         assert_eq!(r.ruf, ["mailto:f@example.org"]);
         let r = parse("v=DMARC1;p=none").unwrap();
         assert_eq!(
-            (r.subdomain_policy.as_str(), r.pct, r.aspf.as_str()),
-            ("none", 100, "r")
+            (r.subdomain_policy, r.pct, r.aspf),
+            (Policy::None, 100, Alignment::Relaxed)
         );
         // An invalid p with a rua is p=none (RFC 7489 §6.6.3).
         assert_eq!(
             parse("v=DMARC1; p=block; rua=mailto:a@example.org")
                 .unwrap()
                 .policy,
-            "none"
+            Policy::None
         );
     }
 

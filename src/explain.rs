@@ -9,10 +9,10 @@ use serde::Serialize;
 use crate::bounce::{self, Cause, Confidence, Facts};
 use crate::catalog::{Catalog, Role, Zone};
 use crate::config::EngineOptions;
-use crate::dmarc::DmarcReport;
+use crate::dmarc::{DmarcReport, Policy};
 use crate::dns::Dns;
 use crate::engine;
-use crate::rdns::RdnsReport;
+use crate::rdns::{Fcrdns, RdnsReport};
 use crate::report::{Status, ZoneResult};
 use crate::spf::{self, SpfOutput, SpfResult};
 use crate::target::Target;
@@ -265,21 +265,21 @@ async fn verify(
                 let d = crate::dmarc::check(dns.as_ref(), domain, pass.then_some(domain.as_str())).await;
                 (status, summary) = match &d {
                     None => (VerifyStatus::NotReproduced, format!("{domain} publishes no DMARC policy now")),
-                    Some(r) if r.error.as_deref().is_some_and(|e| e.contains("failed")) => {
+                    Some(r) if r.lookup_failed() => {
                         dns_failed = true;
-                        (VerifyStatus::Unverifiable, r.error.clone().unwrap_or_default())
+                        (VerifyStatus::Unverifiable, r.error.as_ref().map(ToString::to_string).unwrap_or_default())
                     }
-                    Some(r) if matches!(r.policy.as_deref(), Some("reject" | "quarantine")) && !r.aligned => (
+                    Some(r) if matches!(r.policy, Some(Policy::Reject | Policy::Quarantine)) && !r.aligned => (
                         VerifyStatus::Confirmed,
                         format!(
                             "{domain} has p={} and SPF {} for the client: only an aligned DKIM signature can pass DMARC",
-                            r.policy.as_deref().unwrap_or(""),
+                            r.policy.map(Policy::as_str).unwrap_or(""),
                             if spf_out.is_some() { "does not pass" } else { "could not be checked" }
                         ),
                     ),
                     Some(r) => (
                         VerifyStatus::NotReproduced,
-                        format!("{domain} has p={} and SPF aligns", r.policy.as_deref().unwrap_or("?")),
+                        format!("{domain} has p={} and SPF aligns", r.policy.map(Policy::as_str).unwrap_or("?")),
                     ),
                 };
                 if let Some(r) = d {
@@ -304,11 +304,11 @@ async fn verify(
             });
         if rdns_cause {
             (status, summary) = match r.fcrdns {
-                "none" | "fail" => (
+                Fcrdns::None | Fcrdns::Fail => (
                     VerifyStatus::Confirmed,
                     r.detail.clone().unwrap_or_default(),
                 ),
-                "pass" => (
+                Fcrdns::Pass => (
                     VerifyStatus::NotReproduced,
                     format!(
                         "{ip} has forward-confirmed reverse DNS now ({})",
@@ -396,10 +396,10 @@ fn advise(facts: &Facts, named: Option<&Zone>, v: &Verification) -> Vec<String> 
                 facts.sender_domain.as_deref().unwrap_or("the From domain"),
                 d.org_domain,
                 facts.sender_domain.as_deref().unwrap_or("the From domain"),
-                d.policy.as_deref().unwrap_or("?"),
+                d.policy.map(Policy::as_str).unwrap_or("?"),
                 d.pct.map(|p| format!(", pct={p}")).unwrap_or_default()
             )),
-            Detail::Rdns(r) if r.fcrdns != "pass" => advice.push(format!(
+            Detail::Rdns(r) if r.fcrdns != Fcrdns::Pass => advice.push(format!(
                 "Fix reverse DNS for {ip}: {} Ask whoever holds the address block for a PTR record naming a host under your domain that resolves back to {ip}.",
                 r.detail.clone().unwrap_or_default()
             )),

@@ -29,6 +29,7 @@ pub mod report;
 pub mod sources;
 pub mod spf;
 pub mod target;
+mod words;
 
 use std::io::Write;
 

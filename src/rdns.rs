@@ -24,13 +24,28 @@ pub struct PtrName {
     pub generic: Option<String>,
 }
 
+crate::words::words! {
+    /// Whether the IP's reverse DNS is forward-confirmed (FCrDNS).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum Fcrdns {
+        /// A PTR name resolves back to the IP.
+        Pass = "pass",
+        /// PTR names exist, but none resolves back to the IP.
+        Fail = "fail",
+        /// No PTR record.
+        None = "none",
+        /// A lookup gave no usable answer.
+        Error = "error",
+    }
+}
+
 /// The reverse DNS of an IP (the `sender.rdns` object).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RdnsReport {
     /// The PTR names.
     pub ptr: Vec<String>,
     /// pass (a PTR name resolves back to the IP), fail, none (no PTR) or error.
-    pub fcrdns: &'static str,
+    pub fcrdns: Fcrdns,
     /// Each name's forward check.
     pub names: Vec<PtrName>,
     /// What went wrong, when fcrdns is error or fail.
@@ -138,7 +153,7 @@ pub async fn check(dns: &dyn Dns, ip: IpAddr) -> RdnsReport {
         Outcome::NxDomain | Outcome::NoData => {
             return RdnsReport {
                 ptr: vec![],
-                fcrdns: "none",
+                fcrdns: Fcrdns::None,
                 names: vec![],
                 detail: Some(format!(
                     "{ip} has no PTR record ({reverse}): many receivers refuse mail from such addresses"
@@ -148,7 +163,7 @@ pub async fn check(dns: &dyn Dns, ip: IpAddr) -> RdnsReport {
         Outcome::Failed(f) => {
             return RdnsReport {
                 ptr: vec![],
-                fcrdns: "error",
+                fcrdns: Fcrdns::Error,
                 names: vec![],
                 detail: Some(format!("PTR lookup of {reverse} failed: {f}")),
             };
@@ -175,15 +190,15 @@ pub async fn check(dns: &dyn Dns, ip: IpAddr) -> RdnsReport {
         });
     }
     let (fcrdns, detail) = if names.iter().any(|n| n.confirms) {
-        ("pass", None)
+        (Fcrdns::Pass, None)
     } else if !failures.is_empty() {
         (
-            "error",
+            Fcrdns::Error,
             Some(format!("forward lookup failed: {}", failures.join("; "))),
         )
     } else {
         (
-            "fail",
+            Fcrdns::Fail,
             Some(format!(
                 "no PTR name of {ip} resolves back to it ({})",
                 ptrs.join(", ")

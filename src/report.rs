@@ -6,44 +6,34 @@ use serde::Serialize;
 use crate::catalog::Role;
 use crate::target::TargetKind;
 
+crate::words::words! {
 /// The status of one zone for one target (DESIGN.md, "Outcomes are values").
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Status {
     /// The zone answered with a listing code in 127.0.0.0/8.
-    Listed,
+    Listed = "listed",
     /// The zone answered with one of its error codes, or its NXDOMAIN cannot
     /// be trusted (its test point is not listed through this resolver).
-    Unusable,
+    Unusable = "unusable",
     /// No usable answer: timeout, SERVFAIL, REFUSED, network error, or an
     /// answer outside 127.0.0.0/8.
-    Error,
+    Error = "error",
     /// NXDOMAIN or NODATA from a zone that proved it answers.
-    NotListed,
+    NotListed = "not_listed",
+}
 }
 
-impl Status {
-    /// The word used in JSON and in human output.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Listed => "listed",
-            Status::NotListed => "not_listed",
-            Status::Unusable => "unusable",
-            Status::Error => "error",
-        }
-    }
-}
-
+crate::words::words! {
 /// The verdict for one target.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Verdict {
     /// A block list lists it.
-    Listed,
+    Listed = "listed",
     /// Nothing lists it, but some lookups gave no usable answer.
-    Incomplete,
+    Incomplete = "incomplete",
     /// Every selected zone answered and no block list lists it.
-    Clean,
+    Clean = "clean",
+}
 }
 
 /// One zone's answer for one target.
@@ -131,7 +121,7 @@ impl SenderReport {
     /// Whether something on the sender side gave no usable answer.
     pub fn incomplete(&self) -> bool {
         self.spf.result == crate::spf::SpfResult::TempError
-            || self.rdns.fcrdns == "error"
+            || self.rdns.fcrdns == crate::rdns::Fcrdns::Error
             || self
                 .results
                 .iter()
@@ -303,7 +293,7 @@ pub struct HealthReport {
     /// The list's human name.
     pub name: String,
     /// ipv4, ipv6 or domain.
-    pub family: &'static str,
+    pub family: crate::target::Family,
     /// healthy, lists_everything, refuses, not_answering or test_point_missing.
     pub health: Health,
     /// Why, in a sentence.
@@ -314,33 +304,21 @@ pub struct HealthReport {
     pub negative: ZoneResult,
 }
 
+crate::words::words! {
 /// The health of a zone, from its test points (`zones --health`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Health {
     /// Lists the positive test point, not the negative one.
-    Healthy,
+    Healthy = "healthy",
     /// Lists the negative test point too (or answers outside 127/8): dead or wildcarded.
-    ListsEverything,
+    ListsEverything = "lists_everything",
     /// Answers the test point with an error code (e.g. public resolver blocked).
-    Refuses,
+    Refuses = "refuses",
     /// Timeout, SERVFAIL, REFUSED or network error.
-    NotAnswering,
+    NotAnswering = "not_answering",
     /// NXDOMAIN for the positive test point: the list or the resolver hides answers.
-    TestPointMissing,
+    TestPointMissing = "test_point_missing",
 }
-
-impl Health {
-    /// The word used in output.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Health::Healthy => "healthy",
-            Health::ListsEverything => "lists_everything",
-            Health::Refuses => "refuses",
-            Health::NotAnswering => "not_answering",
-            Health::TestPointMissing => "test_point_missing",
-        }
-    }
 }
 
 /// Per-zone counters of a scan.

@@ -195,15 +195,17 @@ pub fn normalize_domain(input: &str) -> Result<String, String> {
     Ok(ascii)
 }
 
-/// Which RFC 5782 test point family a probe covers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Family {
-    /// IPv4 test points 127.0.0.2 / 127.0.0.1.
-    V4,
-    /// IPv6 test points ::ffff:7f00:2 / ::ffff:7f00:1 (32 nibbles).
-    V6,
-    /// Domain test points `test` / `invalid`.
-    Domain,
+crate::words::words! {
+    /// An address family, and so which RFC 5782 test points a probe covers.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum Family {
+        /// IPv4 (test points 127.0.0.2 / 127.0.0.1).
+        V4 = "ipv4",
+        /// IPv6 (test points ::ffff:7f00:2 / ::ffff:7f00:1 as 32 nibbles).
+        V6 = "ipv6",
+        /// Domains (test points `test` / `invalid`).
+        Domain = "domain",
+    }
 }
 
 impl Family {

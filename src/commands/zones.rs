@@ -7,7 +7,6 @@ use crate::config::Config;
 use crate::engine;
 use crate::render;
 use crate::report::{ExitStatus, Health, HealthReport};
-use crate::target::Family;
 
 use super::{Lookups, RunError};
 
@@ -39,11 +38,7 @@ impl Zones {
                 HealthReport {
                     zone: self.zones[zi].zone.clone(),
                     name: self.zones[zi].name.clone(),
-                    family: match family {
-                        Family::V4 => "ipv4",
-                        Family::V6 => "ipv6",
-                        Family::Domain => "domain",
-                    },
+                    family,
                     health,
                     detail,
                     positive: probe.positive,

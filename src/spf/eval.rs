@@ -5,16 +5,14 @@ use std::net::IpAddr;
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use ipnet::{IpNet, Ipv4Net, Ipv6Net};
 
 use super::macros::{MacroContext, expand, uses_p};
 use super::parse::{Directive, Mechanism, Qualifier, is_spf_record, parse_record};
 use super::{
-    MAX_DNS_LOOKUPS, MAX_MX_NAMES, MAX_PTR_NAMES, MAX_VOID_LOOKUPS, PROCESSING_LIMIT, SpfOutput,
-    SpfResult, TraceStep,
+    MAX_DNS_LOOKUPS, MAX_VOID_LOOKUPS, PROCESSING_LIMIT, SpfOutput, SpfResult, TraceEvent,
+    TraceStep,
 };
-use crate::dns::{Dns, Outcome, Record, RecordType};
-use crate::target::reverse_name;
+use crate::dns::{Dns, Outcome, RecordType};
 
 /// What to check: the inputs of `check_host(<ip>, <domain>, <sender>)`.
 #[derive(Clone, Debug)]
@@ -77,13 +75,13 @@ impl Request {
     }
 }
 
-enum Abort {
+pub(super) enum Abort {
     Perm(String),
     Temp(String),
 }
 
-struct Decision {
-    result: SpfResult,
+pub(super) struct Decision {
+    pub(super) result: SpfResult,
     mechanism: Option<String>,
     explanation: Option<String>,
 }
@@ -98,16 +96,16 @@ impl Decision {
     }
 }
 
-struct Eval<'a> {
-    dns: &'a dyn Dns,
-    req: &'a Request,
+pub(super) struct Eval<'a> {
+    pub(super) dns: &'a dyn Dns,
+    pub(super) req: &'a Request,
     /// The client address, IPv4-mapped IPv6 turned into IPv4 (RFC 7208 §5).
-    ip: IpAddr,
-    lookups: u32,
-    voids: u32,
-    trace: Vec<TraceStep>,
-    lint: Vec<String>,
-    top_record: Option<String>,
+    pub(super) ip: IpAddr,
+    pub(super) lookups: u32,
+    pub(super) voids: u32,
+    pub(super) trace: Vec<TraceStep>,
+    pub(super) lint: Vec<String>,
+    pub(super) top_record: Option<String>,
 }
 
 /// Runs `check_host()` for `req`, within the processing-time limit.
@@ -133,42 +131,37 @@ pub async fn evaluate(dns: &dyn Dns, req: &Request, limit: std::time::Duration) 
     };
     let domain = req.domain.trim_end_matches('.').to_string();
     let decision = if let Err(why) = valid_domain(&domain) {
-        ev.step(
+        ev.log(
             0,
-            "result",
+            TraceEvent::Result,
             &domain,
             format!("'{domain}' is not a usable domain: {why}"),
-            None,
-            None,
         );
         Decision::plain(SpfResult::None)
     } else {
         match tokio::time::timeout(limit, ev.check(domain.clone(), 0)).await {
             Ok(d) => d,
             Err(_) => {
-                ev.step(
+                ev.log(
                     0,
-                    "limit",
+                    TraceEvent::Limit,
                     &domain,
                     format!("processing time limit of {} s reached", limit.as_secs_f64()),
-                    None,
-                    None,
                 );
                 Decision::plain(SpfResult::TempError)
             }
         }
     };
-    ev.step(
+    ev.log(
         0,
-        "result",
+        TraceEvent::Result,
         &domain,
         decision.result.as_str().to_string(),
-        None,
-        decision
-            .mechanism
-            .as_ref()
-            .map(|m| format!("decided by {m}")),
-    );
+    )
+    .note = decision
+        .mechanism
+        .as_ref()
+        .map(|m| format!("decided by {m}"));
     if ev.voids > 0 {
         ev.lint.push(format!("{} void lookup(s) (names that do not exist or have no records); more than {MAX_VOID_LOOKUPS} is a permerror", ev.voids));
     }
@@ -237,13 +230,13 @@ fn truncate_name(mut name: String) -> String {
 
 /// Whether an expanded target can be sent to DNS at all (RFC 1035 lengths).
 /// A name that cannot (an empty or over-long label) matches nothing.
-fn queryable(name: &str) -> bool {
+pub(super) fn queryable(name: &str) -> bool {
     let n = name.strip_suffix('.').unwrap_or(name);
     !n.is_empty() && n.len() <= 253 && n.split('.').all(|l| !l.is_empty() && l.len() <= 63)
 }
 
 /// The no-match result for a target that cannot be queried.
-fn invalid_name(target: &str) -> (bool, Option<String>) {
+pub(super) fn invalid_name(target: &str) -> (bool, Option<String>) {
     (
         false,
         Some(format!("'{target}' is not a valid DNS name: no match")),
@@ -260,26 +253,26 @@ fn result_for(q: Qualifier) -> SpfResult {
 }
 
 impl<'a> Eval<'a> {
-    fn step(
+    /// Appends a trace step; the caller may fill in `matched` and `note`.
+    pub(super) fn log(
         &mut self,
         depth: u32,
-        event: &'static str,
+        event: TraceEvent,
         domain: &str,
-        text: String,
-        matched: Option<bool>,
-        note: Option<String>,
-    ) {
+        text: impl Into<String>,
+    ) -> &mut TraceStep {
         self.trace.push(TraceStep {
             depth,
             event,
             domain: domain.to_string(),
-            text,
-            matched,
-            note,
+            text: text.into(),
+            matched: None,
+            note: None,
         });
+        self.trace.last_mut().expect("just pushed")
     }
 
-    fn ctx(&self, domain: &str, validated: Option<String>) -> MacroContext {
+    pub(super) fn ctx(&self, domain: &str, validated: Option<String>) -> MacroContext {
         let (local, sender_domain) = match self.req.sender.rsplit_once('@') {
             Some((l, d)) => (if l.is_empty() { "postmaster" } else { l }, d),
             None => ("postmaster", self.req.sender.as_str()),
@@ -301,7 +294,11 @@ impl<'a> Eval<'a> {
     }
 
     /// Expands a domain-spec (a `%{p}` in it costs the PTR validation).
-    async fn expand_domain(&mut self, spec: &str, domain: &str) -> Result<String, Abort> {
+    pub(super) async fn expand_domain(
+        &mut self,
+        spec: &str,
+        domain: &str,
+    ) -> Result<String, Abort> {
         let validated = if uses_p(spec) {
             self.validated_name(domain).await
         } else {
@@ -313,38 +310,43 @@ impl<'a> Eval<'a> {
             .map_err(|e| Abort::Perm(format!("cannot expand '{spec}': {e}")))
     }
 
-    fn count_lookup(&mut self, depth: u32, domain: &str, term: &str) -> Result<(), Abort> {
+    pub(super) fn count_lookup(
+        &mut self,
+        depth: u32,
+        domain: &str,
+        term: &str,
+    ) -> Result<(), Abort> {
         self.lookups += 1;
         if self.lookups > MAX_DNS_LOOKUPS {
             let msg =
                 format!("more than {MAX_DNS_LOOKUPS} DNS-querying terms (at '{term}'): permerror");
-            self.step(depth, "limit", domain, msg.clone(), None, None);
+            self.log(depth, TraceEvent::Limit, domain, msg.clone());
             self.lint.push(format!("the record needs more than {MAX_DNS_LOOKUPS} DNS lookups (include, a, mx, ptr, exists, redirect); flatten or remove includes"));
             return Err(Abort::Perm(msg));
         }
         Ok(())
     }
 
-    fn count_void(&mut self, depth: u32, domain: &str, name: &str) -> Result<(), Abort> {
+    pub(super) fn count_void(&mut self, depth: u32, domain: &str, name: &str) -> Result<(), Abort> {
         self.voids += 1;
         if self.voids > MAX_VOID_LOOKUPS {
             let msg = format!("more than {MAX_VOID_LOOKUPS} void lookups (at {name}): permerror");
-            self.step(depth, "limit", domain, msg.clone(), None, None);
+            self.log(depth, TraceEvent::Limit, domain, msg.clone());
             return Err(Abort::Perm(msg));
         }
         Ok(())
     }
 
-    fn check(&mut self, domain: String, depth: u32) -> BoxFuture<'_, Decision> {
+    pub(super) fn check(&mut self, domain: String, depth: u32) -> BoxFuture<'_, Decision> {
         async move {
             match self.check_inner(&domain, depth).await {
                 Ok(d) => d,
                 Err(Abort::Perm(msg)) => {
-                    self.step(depth, "error", &domain, msg, None, None);
+                    self.log(depth, TraceEvent::Error, &domain, msg);
                     Decision::plain(SpfResult::PermError)
                 }
                 Err(Abort::Temp(msg)) => {
-                    self.step(depth, "error", &domain, msg, None, None);
+                    self.log(depth, TraceEvent::Error, &domain, msg);
                     Decision::plain(SpfResult::TempError)
                 }
             }
@@ -353,82 +355,13 @@ impl<'a> Eval<'a> {
     }
 
     async fn check_inner(&mut self, domain: &str, depth: u32) -> Result<Decision, Abort> {
-        if let Err(why) = valid_domain(domain) {
-            self.step(
-                depth,
-                "record",
-                domain,
-                format!("'{domain}' is not a usable domain: {why}"),
-                None,
-                None,
-            );
+        let Some(record) = self.fetch_record(domain, depth).await? else {
             return Ok(Decision::plain(SpfResult::None));
-        }
-        let txts = match self.dns.lookup(domain, RecordType::Txt).await {
-            Outcome::Records(r) => r
-                .into_iter()
-                .filter_map(|r| match r {
-                    Record::Txt(t) => Some(t),
-                    _ => None,
-                })
-                .collect::<Vec<_>>(),
-            Outcome::NxDomain => {
-                self.step(
-                    depth,
-                    "record",
-                    domain,
-                    "no SPF record (the domain does not exist)".into(),
-                    None,
-                    None,
-                );
-                return Ok(Decision::plain(SpfResult::None));
-            }
-            Outcome::NoData => {
-                self.step(
-                    depth,
-                    "record",
-                    domain,
-                    "no SPF record (no TXT records)".into(),
-                    None,
-                    None,
-                );
-                return Ok(Decision::plain(SpfResult::None));
-            }
-            Outcome::Failed(f) => {
-                return Err(Abort::Temp(format!("TXT lookup for {domain} failed: {f}")));
-            }
-        };
-        let records: Vec<&String> = txts.iter().filter(|t| is_spf_record(t)).collect();
-        let record = match records.as_slice() {
-            [] => {
-                self.step(
-                    depth,
-                    "record",
-                    domain,
-                    "no SPF record (no TXT record starts with v=spf1)".into(),
-                    None,
-                    None,
-                );
-                return Ok(Decision::plain(SpfResult::None));
-            }
-            [one] => (*one).clone(),
-            many => {
-                if depth == 0 {
-                    self.lint.push(format!(
-                        "{domain} publishes {} SPF records; there must be exactly one",
-                        many.len()
-                    ));
-                }
-                return Err(Abort::Perm(format!(
-                    "{domain} has {} SPF records (RFC 7208 §4.5: permerror)",
-                    many.len()
-                )));
-            }
         };
         if depth == 0 {
             self.top_record = Some(record.clone());
         }
-        self.step(depth, "record", domain, record.clone(), None, None);
+        self.log(depth, TraceEvent::Record, domain, record.clone());
         let parsed = match parse_record(&record) {
             Ok(p) => p,
             Err(e) => {
@@ -439,36 +372,16 @@ impl<'a> Eval<'a> {
             }
         };
         if depth == 0 {
-            if parsed
-                .directives
-                .iter()
-                .any(|d| matches!(d.mechanism, Mechanism::Ptr(_)))
-            {
-                self.lint.push("the ptr mechanism is slow, unreliable and discouraged (RFC 7208 §5.5); use ip4/ip6 or a instead".into());
-            }
-            if parsed
-                .directives
-                .iter()
-                .any(|d| d.mechanism == Mechanism::All && d.qualifier == Qualifier::Pass)
-            {
-                self.lint.push(
-                    "+all authorises every address on the internet to send as this domain".into(),
-                );
-            }
+            self.lint_record(&parsed);
         }
         for directive in &parsed.directives {
             if directive.mechanism.queries_dns() {
                 self.count_lookup(depth, domain, &directive.text)?;
             }
             let (matched, note) = self.mechanism(directive, domain, depth).await?;
-            self.step(
-                depth,
-                "term",
-                domain,
-                directive.text.clone(),
-                Some(matched),
-                note,
-            );
+            let step = self.log(depth, TraceEvent::Term, domain, directive.text.clone());
+            step.matched = Some(matched);
+            step.note = note;
             if matched {
                 let result = result_for(directive.qualifier);
                 let explanation = match (&parsed.exp, result) {
@@ -486,361 +399,99 @@ impl<'a> Eval<'a> {
             .directives
             .iter()
             .any(|d| d.mechanism == Mechanism::All);
-        if let (Some(spec), false) = (&parsed.redirect, has_all) {
-            let term = format!("redirect={spec}");
-            self.count_lookup(depth, domain, &term)?;
-            let target = self.expand_domain(spec, domain).await?;
-            self.step(
-                depth,
-                "redirect",
-                domain,
-                format!("redirect to {target}"),
-                None,
-                None,
+        match (&parsed.redirect, has_all) {
+            (Some(spec), false) => self.redirect(spec, domain, depth).await,
+            _ => Ok(Decision::plain(SpfResult::Neutral)),
+        }
+    }
+
+    /// The domain's one SPF record, or None (result `none`) when it has
+    /// none; several records are a permerror, a DNS failure a temperror.
+    async fn fetch_record(&mut self, domain: &str, depth: u32) -> Result<Option<String>, Abort> {
+        if let Err(why) = valid_domain(domain) {
+            let why = format!("'{domain}' is not a usable domain: {why}");
+            self.log(depth, TraceEvent::Record, domain, why);
+            return Ok(None);
+        }
+        let outcome = self.dns.lookup(domain, RecordType::Txt).await;
+        let why = match &outcome {
+            Outcome::Records(_) => None,
+            Outcome::NxDomain => Some("no SPF record (the domain does not exist)"),
+            Outcome::NoData => Some("no SPF record (no TXT records)"),
+            Outcome::Failed(f) => {
+                return Err(Abort::Temp(format!("TXT lookup for {domain} failed: {f}")));
+            }
+        };
+        if let Some(why) = why {
+            self.log(depth, TraceEvent::Record, domain, why);
+            return Ok(None);
+        }
+        let mut records: Vec<String> = outcome
+            .txts()
+            .into_iter()
+            .filter(|t| is_spf_record(t))
+            .collect();
+        match records.len() {
+            0 => {
+                self.log(
+                    depth,
+                    TraceEvent::Record,
+                    domain,
+                    "no SPF record (no TXT record starts with v=spf1)",
+                );
+                Ok(None)
+            }
+            1 => Ok(records.pop()),
+            n => {
+                if depth == 0 {
+                    self.lint.push(format!(
+                        "{domain} publishes {n} SPF records; there must be exactly one"
+                    ));
+                }
+                Err(Abort::Perm(format!(
+                    "{domain} has {n} SPF records (RFC 7208 §4.5: permerror)"
+                )))
+            }
+        }
+    }
+
+    /// Warnings about the top record that do not change the result.
+    fn lint_record(&mut self, parsed: &super::parse::Record) {
+        let has = |f: &dyn Fn(&Directive) -> bool| parsed.directives.iter().any(f);
+        if has(&|d| matches!(d.mechanism, Mechanism::Ptr(_))) {
+            self.lint.push("the ptr mechanism is slow, unreliable and discouraged (RFC 7208 §5.5); use ip4/ip6 or a instead".into());
+        }
+        if has(&|d| d.mechanism == Mechanism::All && d.qualifier == Qualifier::Pass) {
+            self.lint.push(
+                "+all authorises every address on the internet to send as this domain".into(),
             );
-            let d = self.check(target.clone(), depth + 1).await;
-            self.step(
-                depth + 1,
-                "redirect",
-                &target,
-                format!("left {target}: {}", d.result),
-                None,
-                None,
-            );
-            if d.result == SpfResult::None {
-                return Err(Abort::Perm(format!(
-                    "redirect target {target} has no SPF record"
-                )));
-            }
-            return Ok(d);
-        }
-        Ok(Decision::plain(SpfResult::Neutral))
-    }
-
-    /// Evaluates one mechanism: whether it matched, and a note for the trace.
-    async fn mechanism(
-        &mut self,
-        d: &Directive,
-        domain: &str,
-        depth: u32,
-    ) -> Result<(bool, Option<String>), Abort> {
-        match &d.mechanism {
-            Mechanism::All => Ok((true, None)),
-            Mechanism::Ip4(net, len) => {
-                let net =
-                    IpNet::V4(Ipv4Net::new(*net, *len).expect("length checked by the parser"));
-                Ok((net.contains(&self.ip), None))
-            }
-            Mechanism::Ip6(net, len) => {
-                let net =
-                    IpNet::V6(Ipv6Net::new(*net, *len).expect("length checked by the parser"));
-                Ok((net.contains(&self.ip), None))
-            }
-            Mechanism::Include(spec) => {
-                let target = self.expand_domain(spec, domain).await?;
-                self.step(
-                    depth,
-                    "include",
-                    domain,
-                    format!("include {target}"),
-                    None,
-                    None,
-                );
-                let r = self.check(target.clone(), depth + 1).await;
-                self.step(
-                    depth + 1,
-                    "include",
-                    &target,
-                    format!("left {target}: {}", r.result),
-                    None,
-                    None,
-                );
-                match r.result {
-                    SpfResult::Pass => Ok((true, Some(format!("{target} returned pass")))),
-                    SpfResult::Fail | SpfResult::SoftFail | SpfResult::Neutral => {
-                        Ok((false, Some(format!("{target} returned {}", r.result))))
-                    }
-                    SpfResult::TempError => {
-                        Err(Abort::Temp(format!("include:{target} gave temperror")))
-                    }
-                    SpfResult::PermError => {
-                        Err(Abort::Perm(format!("include:{target} gave permerror")))
-                    }
-                    SpfResult::None => Err(Abort::Perm(format!(
-                        "include:{target} has no SPF record (permerror)"
-                    ))),
-                }
-            }
-            Mechanism::A(spec, c4, c6) => {
-                let target = self.target(spec.as_deref(), domain).await?;
-                if !queryable(&target) {
-                    return Ok(invalid_name(&target));
-                }
-                let addrs = self.addresses(&target, depth, domain, true).await?;
-                let hit = addrs.iter().any(|a| self.in_prefix(*a, *c4, *c6));
-                Ok((hit, Some(self.addr_note(&target, &addrs))))
-            }
-            Mechanism::Mx(spec, c4, c6) => {
-                let target = self.target(spec.as_deref(), domain).await?;
-                if !queryable(&target) {
-                    return Ok(invalid_name(&target));
-                }
-                let mut names = match self.dns.lookup(&target, RecordType::Mx).await {
-                    Outcome::Records(r) => r
-                        .into_iter()
-                        .filter_map(|r| match r {
-                            Record::Mx(p, n) => Some((p, n)),
-                            _ => None,
-                        })
-                        .collect::<Vec<_>>(),
-                    Outcome::NxDomain | Outcome::NoData => {
-                        self.count_void(depth, domain, &target)?;
-                        return Ok((
-                            false,
-                            Some(format!("{target} has no MX records (void lookup)")),
-                        ));
-                    }
-                    Outcome::Failed(f) => {
-                        return Err(Abort::Temp(format!("MX lookup for {target} failed: {f}")));
-                    }
-                };
-                if names.len() > MAX_MX_NAMES {
-                    return Err(Abort::Perm(format!(
-                        "{target} has {} MX names, more than {MAX_MX_NAMES}",
-                        names.len()
-                    )));
-                }
-                names.sort();
-                let mut seen = Vec::new();
-                for (_, name) in &names {
-                    if !queryable(name) {
-                        continue;
-                    }
-                    let addrs = self.addresses(name, depth, domain, false).await?;
-                    if addrs.iter().any(|a| self.in_prefix(*a, *c4, *c6)) {
-                        return Ok((
-                            true,
-                            Some(format!("{} is an address of MX {name}", self.ip)),
-                        ));
-                    }
-                    seen.push(name.clone());
-                }
-                Ok((
-                    false,
-                    Some(format!(
-                        "{} is not an address of the MX hosts of {target} ({})",
-                        self.ip,
-                        seen.join(", ")
-                    )),
-                ))
-            }
-            Mechanism::Ptr(spec) => {
-                let target = self.target(spec.as_deref(), domain).await?;
-                let validated = self.validated_names(depth, domain).await?;
-                let t = target.to_ascii_lowercase();
-                let hit = validated.iter().any(|n| {
-                    let n = n.to_ascii_lowercase();
-                    n == t || n.ends_with(&format!(".{t}"))
-                });
-                Ok((
-                    hit,
-                    Some(format!("validated names: [{}]", validated.join(", "))),
-                ))
-            }
-            Mechanism::Exists(spec) => {
-                let target = self.expand_domain(spec, domain).await?;
-                if !queryable(&target) {
-                    return Ok(invalid_name(&target));
-                }
-                match self.dns.lookup(&target, RecordType::A).await {
-                    Outcome::Records(_) => Ok((true, Some(format!("{target} exists")))),
-                    Outcome::NxDomain | Outcome::NoData => {
-                        self.count_void(depth, domain, &target)?;
-                        Ok((
-                            false,
-                            Some(format!("{target} does not exist (void lookup)")),
-                        ))
-                    }
-                    Outcome::Failed(f) => {
-                        Err(Abort::Temp(format!("A lookup for {target} failed: {f}")))
-                    }
-                }
-            }
         }
     }
 
-    /// A mechanism's target: its expanded domain-spec, or the current domain.
-    async fn target(&mut self, spec: Option<&str>, domain: &str) -> Result<String, Abort> {
-        match spec {
-            Some(s) => self.expand_domain(s, domain).await,
-            None => Ok(domain.to_string()),
+    /// `redirect=`: the target's result replaces this record's (a target
+    /// without a record is a permerror).
+    async fn redirect(&mut self, spec: &str, domain: &str, depth: u32) -> Result<Decision, Abort> {
+        let term = format!("redirect={spec}");
+        self.count_lookup(depth, domain, &term)?;
+        let target = self.expand_domain(spec, domain).await?;
+        self.log(
+            depth,
+            TraceEvent::Redirect,
+            domain,
+            format!("redirect to {target}"),
+        );
+        let d = self.check(target.clone(), depth + 1).await;
+        self.log(
+            depth + 1,
+            TraceEvent::Redirect,
+            &target,
+            format!("left {target}: {}", d.result),
+        );
+        if d.result == SpfResult::None {
+            return Err(Abort::Perm(format!(
+                "redirect target {target} has no SPF record"
+            )));
         }
-    }
-
-    fn addr_note(&self, target: &str, addrs: &[IpAddr]) -> String {
-        let list: Vec<String> = addrs.iter().map(ToString::to_string).collect();
-        format!("{target} has [{}]", list.join(", "))
-    }
-
-    fn in_prefix(&self, addr: IpAddr, c4: u8, c6: u8) -> bool {
-        match (addr, self.ip) {
-            (IpAddr::V4(a), IpAddr::V4(_)) => Ipv4Net::new(a, c4)
-                .map(|n| IpNet::V4(n.trunc()).contains(&self.ip))
-                .unwrap_or(false),
-            (IpAddr::V6(a), IpAddr::V6(_)) => Ipv6Net::new(a, c6)
-                .map(|n| IpNet::V6(n.trunc()).contains(&self.ip))
-                .unwrap_or(false),
-            _ => false,
-        }
-    }
-
-    /// The A (IPv4 client) or AAAA (IPv6 client) records of `name`.
-    /// `void_counts`: whether an empty answer counts as a void lookup.
-    async fn addresses(
-        &mut self,
-        name: &str,
-        depth: u32,
-        domain: &str,
-        void_counts: bool,
-    ) -> Result<Vec<IpAddr>, Abort> {
-        let rtype = if self.ip.is_ipv4() {
-            RecordType::A
-        } else {
-            RecordType::Aaaa
-        };
-        let outcome = self.dns.lookup(name, rtype).await;
-        match outcome {
-            Outcome::Records(_) => Ok(outcome.ips()),
-            Outcome::NxDomain | Outcome::NoData => {
-                if void_counts {
-                    self.count_void(depth, domain, name)?;
-                }
-                Ok(Vec::new())
-            }
-            Outcome::Failed(f) => Err(Abort::Temp(format!(
-                "address lookup for {name} failed: {f}"
-            ))),
-        }
-    }
-
-    /// RFC 7208 §5.5: the PTR names of the client whose A/AAAA records
-    /// contain the client address (at most 10 names are tried).
-    async fn validated_names(&mut self, depth: u32, domain: &str) -> Result<Vec<String>, Abort> {
-        let reverse = reverse_name(self.ip);
-        let outcome = self.dns.lookup(&reverse, RecordType::Ptr).await;
-        let names: Vec<String> = match outcome {
-            Outcome::Records(_) => outcome.ptrs(),
-            Outcome::NxDomain | Outcome::NoData => {
-                self.count_void(depth, domain, &reverse)?;
-                return Ok(Vec::new());
-            }
-            // A DNS error during the PTR lookup: the mechanism does not match.
-            Outcome::Failed(_) => return Ok(Vec::new()),
-        };
-        let rtype = if self.ip.is_ipv4() {
-            RecordType::A
-        } else {
-            RecordType::Aaaa
-        };
-        let mut validated = Vec::new();
-        for name in names.into_iter().take(MAX_PTR_NAMES) {
-            if self.dns.lookup(&name, rtype).await.ips().contains(&self.ip) {
-                validated.push(name);
-            }
-        }
-        Ok(validated)
-    }
-
-    /// `%{p}`: a validated name, preferring `domain` itself or a subdomain of it.
-    async fn validated_name(&mut self, domain: &str) -> Option<String> {
-        let names = self.validated_names(0, domain).await.ok()?;
-        let d = domain.to_ascii_lowercase();
-        names
-            .iter()
-            .find(|n| n.eq_ignore_ascii_case(&d))
-            .or_else(|| {
-                names
-                    .iter()
-                    .find(|n| n.to_ascii_lowercase().ends_with(&format!(".{d}")))
-            })
-            .or_else(|| names.first())
-            .cloned()
-    }
-
-    /// RFC 7208 §6.2: the explanation for a fail; any problem means none.
-    async fn explanation(&mut self, spec: &str, domain: &str, depth: u32) -> Option<String> {
-        let target = self.expand_domain(spec, domain).await.ok()?;
-        let outcome = self.dns.lookup(&target, RecordType::Txt).await;
-        let texts = match outcome {
-            Outcome::Records(_) => outcome.txts(),
-            other => {
-                self.step(
-                    depth,
-                    "exp",
-                    domain,
-                    format!("no explanation at {target}: {}", describe(&other)),
-                    None,
-                    None,
-                );
-                return None;
-            }
-        };
-        if texts.len() != 1 {
-            self.step(
-                depth,
-                "exp",
-                domain,
-                format!(
-                    "{target} has {} TXT records, not one: no explanation",
-                    texts.len()
-                ),
-                None,
-                None,
-            );
-            return None;
-        }
-        let text = &texts[0];
-        if !text.is_ascii() {
-            return None;
-        }
-        let validated = if uses_p(text) {
-            self.validated_name(domain).await
-        } else {
-            None
-        };
-        let ctx = self.ctx(domain, validated);
-        match expand(text, &ctx, true) {
-            Ok(e) => {
-                self.step(
-                    depth,
-                    "exp",
-                    domain,
-                    format!("explanation from {target}: {e}"),
-                    None,
-                    None,
-                );
-                Some(e)
-            }
-            Err(err) => {
-                self.step(
-                    depth,
-                    "exp",
-                    domain,
-                    format!("explanation at {target} is not valid: {err}"),
-                    None,
-                    None,
-                );
-                None
-            }
-        }
-    }
-}
-
-fn describe(o: &Outcome) -> String {
-    match o {
-        Outcome::Records(_) => "records".into(),
-        Outcome::NxDomain => "NXDOMAIN".into(),
-        Outcome::NoData => "no TXT records".into(),
-        Outcome::Failed(f) => f.to_string(),
+        Ok(d)
     }
 }

@@ -17,9 +17,8 @@
 
 mod eval;
 mod macros;
+mod mechanisms;
 mod parse;
-
-use std::fmt;
 
 use serde::Serialize;
 
@@ -38,44 +37,47 @@ pub const MAX_PTR_NAMES: usize = 10;
 /// RFC 7208 §4.6.4: an evaluation may be stopped after at least 20 seconds.
 pub const PROCESSING_LIMIT: std::time::Duration = std::time::Duration::from_secs(20);
 
-/// The result of `check_host()` (RFC 7208 §2.6).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SpfResult {
-    /// The client is authorised.
-    Pass,
-    /// The client is explicitly not authorised.
-    Fail,
-    /// Weak statement that the client is probably not authorised.
-    SoftFail,
-    /// No assertion.
-    Neutral,
-    /// No SPF record, or the domain is not a usable name.
-    None,
-    /// The domain's records could not be interpreted.
-    PermError,
-    /// A transient DNS error.
-    TempError,
-}
-
-impl SpfResult {
-    /// The result word as in RFC 7208 and the JSON.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SpfResult::Pass => "pass",
-            SpfResult::Fail => "fail",
-            SpfResult::SoftFail => "softfail",
-            SpfResult::Neutral => "neutral",
-            SpfResult::None => "none",
-            SpfResult::PermError => "permerror",
-            SpfResult::TempError => "temperror",
-        }
+crate::words::words! {
+    /// The result of `check_host()` (RFC 7208 §2.6).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum SpfResult {
+        /// The client is authorised.
+        Pass = "pass",
+        /// The client is explicitly not authorised.
+        Fail = "fail",
+        /// Weak statement that the client is probably not authorised.
+        SoftFail = "softfail",
+        /// No assertion.
+        Neutral = "neutral",
+        /// No SPF record, or the domain is not a usable name.
+        None = "none",
+        /// The domain's records could not be interpreted.
+        PermError = "permerror",
+        /// A transient DNS error.
+        TempError = "temperror",
     }
 }
 
-impl fmt::Display for SpfResult {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+crate::words::words! {
+    /// What a trace step records.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum TraceEvent {
+        /// A record was fetched.
+        Record = "record",
+        /// A term was evaluated.
+        Term = "term",
+        /// An include was entered or left.
+        Include = "include",
+        /// A redirect was followed.
+        Redirect = "redirect",
+        /// The explanation was fetched.
+        Exp = "exp",
+        /// A processing limit was hit.
+        Limit = "limit",
+        /// An error ended evaluation.
+        Error = "error",
+        /// The final result.
+        Result = "result",
     }
 }
 
@@ -85,7 +87,7 @@ pub struct TraceStep {
     /// Include/redirect nesting depth (0 for the top record).
     pub depth: u32,
     /// record, term, include, redirect, exp, limit, error or result.
-    pub event: &'static str,
+    pub event: TraceEvent,
     /// The domain being evaluated.
     pub domain: String,
     /// The term, record text or message.

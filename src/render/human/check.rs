@@ -183,14 +183,14 @@ fn render_sender(out: &mut dyn Write, s: &SenderReport, style: Style) -> io::Res
                 out,
                 "    DMARC  {} ({})",
                 style.paint(YELLOW, "unusable"),
-                sanitize(e)
+                sanitize(&e.to_string())
             )?,
             (Some(p), None) => writeln!(
                 out,
                 "    DMARC  p={p} sp={} pct={} aspf={} at {}; SPF aligned: {}",
-                d.subdomain_policy.as_deref().unwrap_or("?"),
+                d.subdomain_policy.map_or("?", |p| p.as_str()),
                 d.pct.unwrap_or(100),
-                d.aspf.as_deref().unwrap_or("r"),
+                d.aspf.map_or("r", |a| a.as_str()),
                 d.name,
                 yes_no(d.aligned)
             )?,
@@ -198,7 +198,11 @@ fn render_sender(out: &mut dyn Write, s: &SenderReport, style: Style) -> io::Res
         },
     }
     let r = &s.rdns;
-    let color = if r.fcrdns == "pass" { GREEN } else { YELLOW };
+    let color = if r.fcrdns == crate::rdns::Fcrdns::Pass {
+        GREEN
+    } else {
+        YELLOW
+    };
     writeln!(
         out,
         "    rDNS   {} {}",

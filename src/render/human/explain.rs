@@ -114,10 +114,11 @@ pub fn render_explanation(
             Detail::Dmarc(d) => writeln!(
                 out,
                 "  DMARC {} at {}",
-                d.record
-                    .as_deref()
-                    .map(sanitize)
-                    .unwrap_or_else(|| d.error.clone().unwrap_or_default()),
+                d.record.as_deref().map(sanitize).unwrap_or_else(|| d
+                    .error
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default()),
                 d.name
             )?,
             Detail::Rdns(r) => writeln!(
