@@ -152,6 +152,12 @@ pub struct Probe {
     health: Health,
     /// Why, in a sentence.
     why: String,
+    /// The positive test point is listed: this resolver passes the zone's
+    /// answers, so its NXDOMAIN means not listed.
+    nxdomain_trusted: bool,
+    /// The negative test point is not listed (NXDOMAIN): the zone does not
+    /// list everything, so its listings mean something.
+    listings_trusted: bool,
 }
 
 impl Probe {
@@ -168,7 +174,11 @@ impl Probe {
             point: pos,
             health: Health::Healthy,
             why: String::new(),
+            nxdomain_trusted: false,
+            listings_trusted: false,
         };
+        probe.nxdomain_trusted = probe.positive.status == Status::Listed;
+        probe.listings_trusted = probe.negative.status == Status::NotListed;
         (probe.health, probe.why) = probe.assess();
         probe
     }
@@ -183,9 +193,9 @@ impl Probe {
     }
 
     fn assess(&self) -> (Health, String) {
-        let tp = self.test_point();
         let neg = &self.negative;
-        if neg.status == Status::Listed {
+        if neg.status == Status::Listed || (neg.status == Status::Error && !neg.answers.is_empty())
+        {
             return (
                 Health::ListsEverything,
                 format!(
@@ -195,6 +205,23 @@ impl Probe {
                 ),
             );
         }
+        let (health, why) = self.assess_positive();
+        if health == Health::Healthy && !self.listings_trusted {
+            return (
+                Health::NotAnswering,
+                format!(
+                    "its negative test point {} got no usable answer from {} ({}): it has not shown that it does not list everything, so its listings are not trusted",
+                    neg.query,
+                    self.resolver,
+                    neg.detail.as_deref().unwrap_or(neg.status.as_str())
+                ),
+            );
+        }
+        (health, why)
+    }
+
+    fn assess_positive(&self) -> (Health, String) {
+        let tp = self.test_point();
         let pos = &self.positive;
         match pos.status {
             Status::Listed => (
@@ -234,24 +261,28 @@ impl Probe {
     }
 
     /// Adjusts a target's result for what the test points showed: NXDOMAIN
-    /// is trusted only from a healthy zone, and nothing from a zone that
-    /// lists everything is a listing.
+    /// is trusted only when the positive test point is listed, a listing only
+    /// when the negative one is not, and nothing from a zone that lists
+    /// everything counts.
     pub fn adjust(&self, result: &mut ZoneResult) {
         let why = &self.why;
-        match self.health {
-            Health::Healthy => {}
-            Health::ListsEverything => {
-                if matches!(result.status, Status::Listed | Status::NotListed) {
-                    result.status = Status::Error;
-                    result.detail = Some(format!("not trusted: {why}"));
-                }
+        if self.health == Health::ListsEverything {
+            if matches!(result.status, Status::Listed | Status::NotListed) {
+                result.status = Status::Error;
+                result.detail = Some(format!("not trusted: {why}"));
             }
-            Health::Refuses | Health::NotAnswering | Health::TestPointMissing => {
-                if result.status == Status::NotListed {
-                    result.status = Status::Unusable;
-                    result.detail = Some(format!("NXDOMAIN not trusted: {why}"));
-                }
+            return;
+        }
+        match result.status {
+            Status::NotListed if !self.nxdomain_trusted => {
+                result.status = Status::Unusable;
+                result.detail = Some(format!("NXDOMAIN not trusted: {why}"));
             }
+            Status::Listed if !self.listings_trusted => {
+                result.status = Status::Unusable;
+                result.detail = Some(format!("listing not trusted: {why}"));
+            }
+            _ => {}
         }
     }
 }

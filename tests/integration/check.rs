@@ -195,6 +195,38 @@ fn a_wildcarded_zone_lists_nothing() {
 }
 
 #[test]
+fn a_zone_whose_negative_test_point_goes_unanswered_has_no_trusted_listings() {
+    // negquiet.test lists 127.0.0.2 and 192.0.2.10, but 127.0.0.1 never
+    // answers: it has not shown that it does not list everything.
+    let r = run(&[
+        "check",
+        "192.0.2.10",
+        "192.0.2.99",
+        "--zone",
+        "negquiet.test",
+        "--timeout",
+        "300ms",
+        "--attempts",
+        "1",
+        "--json",
+    ]);
+    assert_eq!(r.code, 3, "{r:?}");
+    let reports = r.json();
+    let listed = result(&reports[0], "negquiet.test");
+    assert_eq!(listed["status"], "unusable", "{listed}");
+    assert!(
+        listed["detail"]
+            .as_str()
+            .unwrap()
+            .contains("listing not trusted"),
+        "{listed}"
+    );
+    assert_eq!(reports[0]["verdict"], "incomplete");
+    // Its NXDOMAIN is still evidence: the positive test point was listed.
+    assert_eq!(result(&reports[1], "negquiet.test")["status"], "not_listed");
+}
+
+#[test]
 fn ipv6_targets_use_nibbles_and_only_ipv6_zones() {
     let r = run(&[
         "check",

@@ -69,6 +69,9 @@ fn health_classifies_every_kind_of_zone() {
     assert_eq!(health_of(&h, "refused.test", "ipv4"), "not_answering");
     assert_eq!(health_of(&h, "silent.test", "ipv4"), "not_answering");
     assert_eq!(health_of(&h, "hidden.test", "ipv4"), "test_point_missing");
+    // A listed positive test point is not enough: the negative one must
+    // answer NXDOMAIN too.
+    assert_eq!(health_of(&h, "negquiet.test", "ipv4"), "not_answering");
 }
 
 #[test]
