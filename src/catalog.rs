@@ -48,6 +48,8 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
 
 /// The placeholder label for an API key in a zone name (`{key}.zen.dq.spamhaus.net`).
 pub const KEY_PLACEHOLDER: &str = "{key}";
+/// How a key is shown in output: never in full.
+pub const MASKED_KEY: &str = "<key>";
 
 crate::words::words! {
     /// What a zone does with a listing.
@@ -78,8 +80,14 @@ crate::words::words! {
 /// One blocklist zone, validated.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Zone {
-    /// The DNS zone queried (may start with the `{key}` placeholder label).
+    /// The zone's name as shown: the DNS zone, with a keyed zone's API key
+    /// masked as `<key>` (`<key>.zen.dq.spamhaus.net`); the catalog's
+    /// templates start with the `{key}` placeholder label.
     pub zone: String,
+    /// The DNS zone queried: `zone`, with the key of a keyed zone. Never
+    /// printed.
+    #[serde(skip)]
+    pub query_zone: String,
     /// Human name.
     pub name: String,
     /// IP or domain list.
@@ -243,8 +251,31 @@ fn yes() -> bool {
     true
 }
 
+/// The most a catalog file may hold (the built-in files are a few KiB).
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+/// The longest a zone's name or notes may be.
+const MAX_TEXT: usize = 1000;
+
+/// Line numbers of byte offsets, found by binary search over the line
+/// starts (finding each zone's line by counting from the top was quadratic).
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn new(text: &str) -> Lines {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Lines(starts)
+    }
+
+    /// The 1-based line of `offset`.
+    fn of(&self, offset: usize) -> usize {
+        self.0.partition_point(|&start| start <= offset)
+    }
+}
+
 fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
+    Lines::new(text).of(offset.min(text.len()))
 }
 
 impl Catalog {
@@ -287,11 +318,7 @@ impl Catalog {
         }
         let mut catalog = Catalog::default();
         for file in files {
-            let text = std::fs::read_to_string(&file).map_err(|e| CatalogError {
-                file: file.clone(),
-                line: None,
-                message: format!("cannot read: {e}"),
-            })?;
+            let text = read_limited(&file)?;
             catalog.add_file(&file, &text)?;
         }
         if catalog.zones.is_empty() {
@@ -316,6 +343,7 @@ impl Catalog {
             err(line, e.message().trim().to_string())
         })?;
         let mut seen: HashSet<String> = self.zones.iter().map(|z| z.zone.clone()).collect();
+        let lines = Lines::new(text);
         // A zone's span covers only its `[[zone]]` header: its section runs
         // to the next header.
         let starts: Vec<usize> = raw.zone.iter().map(|z| z.span().start).collect();
@@ -323,14 +351,14 @@ impl Catalog {
             let start = starts[i];
             let end = starts.get(i + 1).copied().unwrap_or(text.len());
             let span = start..end;
-            let start_line = line_of(text, start);
+            let start_line = lines.of(start);
             let section = &text[span.clone()];
             // The line of `"key"` inside this [[zone]], for error messages.
             let key_line = |key: &str| {
                 section
                     .find(&format!("\"{key}\""))
                     .or_else(|| section.find(key))
-                    .map(|off| line_of(text, span.start + off))
+                    .map(|off| lines.of(span.start + off))
                     .unwrap_or(start_line)
             };
             let zone = validate(spanned.into_inner())
@@ -367,9 +395,10 @@ impl Catalog {
                 .find_map(|z| z.instantiate(&req).map(|name| (z, name)));
             match found {
                 Some((z, name)) => {
-                    if !out.iter().any(|o| o.zone == name) {
+                    if !out.iter().any(|o| o.query_zone == name) {
                         out.push(Zone {
-                            zone: name,
+                            zone: z.zone.replace(KEY_PLACEHOLDER, MASKED_KEY),
+                            query_zone: name,
                             ..z.clone()
                         });
                     }
@@ -382,6 +411,29 @@ impl Catalog {
         }
         Ok(out)
     }
+}
+
+/// Reads a catalog file, refusing more than [`MAX_FILE_BYTES`] (so
+/// `--lists /dev/zero` is an error, not an endless read).
+fn read_limited(file: &Path) -> Result<String, CatalogError> {
+    use std::io::Read;
+    let err = |message: String| CatalogError {
+        file: file.to_path_buf(),
+        line: None,
+        message,
+    };
+    let f = std::fs::File::open(file).map_err(|e| err(format!("cannot read: {e}")))?;
+    let mut bytes = Vec::new();
+    f.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| err(format!("cannot read: {e}")))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(err(format!(
+            "larger than {} MiB: not a catalog file",
+            MAX_FILE_BYTES >> 20
+        )));
+    }
+    String::from_utf8(bytes).map_err(|_| err("not UTF-8 text".into()))
 }
 
 fn ser_codes<S: serde::Serializer>(v: &[(Ipv4Net, String)], s: S) -> Result<S::Ok, S::Error> {
@@ -454,6 +506,14 @@ fn validate(raw: RawZone) -> Result<Zone, Invalid> {
             format!("zone '{zone_name}' has an empty name"),
         ));
     }
+    for (key, text) in [("name", Some(&raw.name)), ("notes", raw.notes.as_ref())] {
+        if text.is_some_and(|t| t.chars().count() > MAX_TEXT) {
+            return Err((
+                Some(key.into()),
+                format!("zone '{zone_name}': {key} is longer than {MAX_TEXT} characters"),
+            ));
+        }
+    }
     if raw.targets == TargetKind::Ip && !raw.ipv4 && !raw.ipv6 {
         return Err((
             Some("ipv4".into()),
@@ -522,6 +582,7 @@ fn validate(raw: RawZone) -> Result<Zone, Invalid> {
     }
     bits.sort_by_key(|(b, _)| *b);
     Ok(Zone {
+        query_zone: zone_name.clone(),
         zone: zone_name,
         name: raw.name,
         targets: raw.targets,
@@ -661,7 +722,8 @@ mod tests {
         let z = c
             .select(&["ABC123.zen.dq.spamhaus.net".into()], false)
             .unwrap();
-        assert_eq!(z[0].zone, "abc123.zen.dq.spamhaus.net");
+        assert_eq!(z[0].query_zone, "abc123.zen.dq.spamhaus.net");
+        assert_eq!(z[0].zone, "<key>.zen.dq.spamhaus.net");
         assert_eq!(z[0].name, "Spamhaus ZEN (DQS)");
         assert!(matches!(
             c.select(&["{key}.zen.dq.spamhaus.net".into()], false),

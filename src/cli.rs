@@ -302,8 +302,7 @@ impl Cli {
                 no_progress,
                 quiet,
             } => {
-                let blocks = blocklens::sources::parse_sources(&sources, max_targets)
-                    .map_err(anyhow::Error::msg)?;
+                let blocks = blocklens::sources::parse_sources(&sources, max_targets)?;
                 let mut zones = catalog.select(&g.zone, g.all_zones)?;
                 zones.retain(|z| z.targets == blocklens::target::TargetKind::Ip);
                 if zones.is_empty() {

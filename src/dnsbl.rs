@@ -98,8 +98,10 @@ fn listing_meanings(zone: &Zone, ip: Ipv4Addr) -> Vec<String> {
 /// zone says `txt = true`. The result is not yet adjusted for the zone's test
 /// point (see [`Probe::adjust`]).
 pub async fn check_zone(dns: &dyn Dns, zone: &Zone, target: &Target) -> ZoneResult {
+    let outcome = dns
+        .lookup(&target.query_name(&zone.query_zone), RecordType::A)
+        .await;
     let query = target.query_name(&zone.zone);
-    let outcome = dns.lookup(&query, RecordType::A).await;
     let mut result = ZoneResult {
         zone: zone.zone.clone(),
         name: zone.name.clone(),
@@ -125,7 +127,8 @@ pub async fn check_zone(dns: &dyn Dns, zone: &Zone, target: &Target) -> ZoneResu
             result.meanings = decoded.meanings;
             result.detail = decoded.detail;
             if result.status == Status::Listed && zone.txt {
-                match dns.lookup(&result.query, RecordType::Txt).await {
+                let name = target.query_name(&zone.query_zone);
+                match dns.lookup(&name, RecordType::Txt).await {
                     Outcome::Failed(f) => {
                         result.detail = Some(format!("the TXT reason could not be fetched: {f}"));
                     }
@@ -188,8 +191,10 @@ impl Probe {
         (self.health, &self.why)
     }
 
+    /// The positive test point, named the same way for every zone (so the
+    /// same failure on several zones reads the same and can be grouped).
     fn test_point(&self) -> String {
-        format!("{} ({})", self.point, self.positive.query)
+        self.point.to_string()
     }
 
     fn assess(&self) -> (Health, String) {

@@ -77,7 +77,7 @@ impl Lookups {
         let counter = Arc::new(Counted::new(transport));
         let caps = zones
             .iter()
-            .filter_map(|z| z.rate.map(|r| (z.zone.clone(), r)));
+            .filter_map(|z| z.rate.map(|r| (z.query_zone.clone(), r)));
         let dns = Arc::new(RateLimited::new(
             Arc::clone(&counter) as Arc<dyn Dns>,
             config.engine.rate,

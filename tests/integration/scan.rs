@@ -188,6 +188,11 @@ fn the_guard_refuses_big_scans_before_any_query() {
             r.stderr
         );
     }
+    // An IPv6 /64 cannot be allowed by any --max-targets: the advice is a
+    // narrower block, not a limit the option would refuse.
+    let r = run(&["scan", "2001:db8::/64"]);
+    assert!(r.stderr.contains("a /112"), "{}", r.stderr);
+    assert!(!r.stderr.contains("--max-targets 18446744073709551616"));
     let r = run(&[
         "scan",
         "192.0.2.0/30",
@@ -263,4 +268,31 @@ fn ipv6_ranges_and_domain_zones_are_skipped() {
             .iter()
             .all(|z| z["zone"] == "bl.test")
     }));
+}
+
+#[test]
+fn ndjson_lines_reach_a_pipe_as_soon_as_they_are_ready() {
+    use std::io::BufRead;
+    // slow.test allows 2 queries per second: 8 addresses take about 4 s, and
+    // the first report is ready after the test points and one query.
+    let server = crate::common::TestServer::shared();
+    let mut child = crate::common::blocklens()
+        .arg("--resolver")
+        .arg(server.addr().to_string())
+        .arg("--lists")
+        .arg(crate::common::test_catalog())
+        .args(["scan", "192.0.2.10-192.0.2.17", "--zone", "slow.test"])
+        .args(["--format", "ndjson", "-q"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().expect("a line").expect("readable");
+    assert!(first.contains("\"192.0.2.10\""), "{first}");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the first line arrived only when the scan ended"
+    );
+    assert_eq!(lines.count(), 7);
+    assert_eq!(child.wait().unwrap().code(), Some(1));
 }

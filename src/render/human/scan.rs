@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use crate::report::{Report, Status, Verdict};
 
-use super::{GREEN, RED, Style, YELLOW, sanitize};
+use super::{GREEN, RED, Style, YELLOW, column_width, sanitize};
 
 /// One line (plus detail lines) for a listed or incomplete target of a scan.
 pub fn render_scan_row(out: &mut dyn Write, report: &Report, style: Style) -> io::Result<()> {
@@ -59,13 +59,7 @@ pub fn render_scan_summary(
         stats.clean,
         queries as f64 / secs.max(0.001)
     )?;
-    let width = stats
-        .zones
-        .iter()
-        .map(|z| z.zone.len())
-        .max()
-        .unwrap_or(4)
-        .max(4);
+    let width = column_width(stats.zones.iter().map(|z| z.zone.as_str()), 4);
     writeln!(
         out,
         "{:<width$}  {:>8}  {:>8}  {:>8}",
