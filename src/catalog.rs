@@ -100,6 +100,9 @@ pub struct Zone {
     pub role: Role,
     /// Queried without `--zone` / `--all-zones`.
     pub default: bool,
+    /// Only answers resolvers registered with the list's operator
+    /// (Barracuda, SenderScore): never added by `--all-zones`, only when named.
+    pub registration: bool,
     /// Fetch TXT for listed answers.
     pub txt: bool,
     /// Active or dead.
@@ -182,7 +185,7 @@ pub struct CatalogError {
 pub enum SelectError {
     /// The zone is not in the catalog.
     #[error(
-        "unknown zone '{0}': it is not in the catalog (see `blocklens zones`; add it with --lists FILE)"
+        "unknown zone '{0}': it is not in the catalog (see `blocklens zones`); to query a list blocklens does not know, describe it in a TOML file (see the README, 'The catalog') and add it with --add-lists FILE"
     )]
     Unknown(String),
     /// The zone needs a key.
@@ -214,6 +217,8 @@ struct RawZone {
     role: Role,
     #[serde(default = "yes")]
     default: bool,
+    #[serde(default)]
+    registration: bool,
     #[serde(default = "yes")]
     txt: bool,
     #[serde(default)]
@@ -292,6 +297,15 @@ impl Catalog {
 
     /// Loads a catalog file, or every `*.toml` file of a directory (sorted by name).
     pub fn load(path: &Path) -> Result<Catalog, CatalogError> {
+        let mut catalog = Catalog::default();
+        catalog.add_path(path)?;
+        Ok(catalog)
+    }
+
+    /// Adds the zones of a catalog file, or of every `*.toml` file of a
+    /// directory, to this catalog (`--add-lists`); a zone already defined is
+    /// an error naming the file and line.
+    pub fn add_path(&mut self, path: &Path) -> Result<(), CatalogError> {
         let io_err = |e: std::io::Error| CatalogError {
             file: path.to_path_buf(),
             line: None,
@@ -316,19 +330,19 @@ impl Catalog {
         } else {
             files.push(path.to_path_buf());
         }
-        let mut catalog = Catalog::default();
+        let before = self.zones.len();
         for file in files {
             let text = read_limited(&file)?;
-            catalog.add_file(&file, &text)?;
+            self.add_file(&file, &text)?;
         }
-        if catalog.zones.is_empty() {
+        if self.zones.len() == before {
             return Err(CatalogError {
                 file: path.to_path_buf(),
                 line: None,
                 message: "the catalog defines no [[zone]]".into(),
             });
         }
-        Ok(catalog)
+        Ok(())
     }
 
     /// Parses one file's text and appends its zones.
@@ -375,17 +389,39 @@ impl Catalog {
     }
 
     /// The zones to query: the ones named (any status, default or not), or
-    /// else the active default ones (plus the others with `all`). Zones that
+    /// else the active default ones (plus, with `all`, the others that need
+    /// neither a key nor a registration), minus the excluded ones. Zones that
     /// need an API key are only queried when named with their key.
-    pub fn select(&self, requested: &[String], all: bool) -> Result<Vec<Zone>, SelectError> {
-        if requested.is_empty() {
-            return Ok(self
+    pub fn select(&self, selection: &Selection) -> Result<Vec<Zone>, SelectError> {
+        let mut out = if selection.zones.is_empty() {
+            self.zones
+                .iter()
+                .filter(|z| {
+                    z.status == ZoneStatus::Active
+                        && !z.needs_key()
+                        && (z.default || (selection.all && !z.registration))
+                })
+                .cloned()
+                .collect()
+        } else {
+            self.named(&selection.zones)?
+        };
+        for ex in &selection.exclude {
+            let ex = ex.trim_end_matches('.').to_ascii_lowercase();
+            if !self
                 .zones
                 .iter()
-                .filter(|z| z.status == ZoneStatus::Active && !z.needs_key() && (z.default || all))
-                .cloned()
-                .collect());
+                .any(|z| z.zone == ex || z.instantiate(&ex).is_some())
+            {
+                return Err(SelectError::Unknown(ex));
+            }
+            out.retain(|z| z.zone != ex && z.query_zone != ex);
         }
+        Ok(out)
+    }
+
+    /// The zones named with `--zone`, keys filled in.
+    fn named(&self, requested: &[String]) -> Result<Vec<Zone>, SelectError> {
         let mut out: Vec<Zone> = Vec::new();
         for req in requested {
             let req = req.trim_end_matches('.').to_ascii_lowercase();
@@ -411,6 +447,17 @@ impl Catalog {
         }
         Ok(out)
     }
+}
+
+/// Which zones a run queries (`--zone`, `--exclude-zone`, `--all-zones`).
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    /// Zones named with `--zone` (all others are then left out).
+    pub zones: Vec<String>,
+    /// Zones named with `--exclude-zone`.
+    pub exclude: Vec<String>,
+    /// `--all-zones`: also the zones that are off by default.
+    pub all: bool,
 }
 
 /// Reads a catalog file, refusing more than [`MAX_FILE_BYTES`] (so
@@ -590,6 +637,7 @@ fn validate(raw: RawZone) -> Result<Zone, Invalid> {
         ipv6: raw.ipv6,
         role: raw.role,
         default: raw.default,
+        registration: raw.registration,
         txt: raw.txt,
         status: raw.status,
         lookup_url: raw.lookup_url,
@@ -665,7 +713,7 @@ mod tests {
     fn default_selection_matches_the_reference() {
         let c = Catalog::builtin();
         let on: Vec<String> = c
-            .select(&[], false)
+            .select(&Selection::default())
             .unwrap()
             .into_iter()
             .map(|z| z.zone)
@@ -702,42 +750,67 @@ mod tests {
                 "{never} must be off by default"
             );
         }
-        // --all-zones adds the optional ones but never dead or keyed zones.
+        // --all-zones adds the optional ones but never dead, keyed or
+        // registration-only zones.
         let all: Vec<String> = c
-            .select(&[], true)
+            .select(&Selection {
+                all: true,
+                ..Selection::default()
+            })
             .unwrap()
             .into_iter()
             .map(|z| z.zone)
             .collect();
-        assert!(all.contains(&"b.barracudacentral.org".to_string()));
+        assert!(all.contains(&"dnsbl-2.uceprotect.net".to_string()));
+        for never in ["b.barracudacentral.org", "bl.score.senderscore.com"] {
+            assert!(!all.contains(&never.to_string()), "{never}");
+        }
         assert!(
             !all.iter()
                 .any(|z| z.contains("sorbs") || z.contains("{key}"))
         );
+        // --exclude-zone drops a zone; an unknown one is an error.
+        let fewer = c
+            .select(&Selection {
+                exclude: vec!["bl.spamcop.net".into()],
+                ..Selection::default()
+            })
+            .unwrap();
+        assert_eq!(fewer.len(), on.len() - 1);
+        assert!(!fewer.iter().any(|z| z.zone == "bl.spamcop.net"));
+        assert!(
+            c.select(&Selection {
+                exclude: vec!["bl.spamcopp.net".into()],
+                ..Selection::default()
+            })
+            .is_err()
+        );
+    }
+
+    fn named(zones: &[&str]) -> Selection {
+        Selection {
+            zones: zones.iter().map(|z| z.to_string()).collect(),
+            ..Selection::default()
+        }
     }
 
     #[test]
     fn keyed_zones_are_selected_with_their_key() {
         let c = Catalog::builtin();
-        let z = c
-            .select(&["ABC123.zen.dq.spamhaus.net".into()], false)
-            .unwrap();
+        let z = c.select(&named(&["ABC123.zen.dq.spamhaus.net"])).unwrap();
         assert_eq!(z[0].query_zone, "abc123.zen.dq.spamhaus.net");
         assert_eq!(z[0].zone, "<key>.zen.dq.spamhaus.net");
         assert_eq!(z[0].name, "Spamhaus ZEN (DQS)");
         assert!(matches!(
-            c.select(&["{key}.zen.dq.spamhaus.net".into()], false),
+            c.select(&named(&["{key}.zen.dq.spamhaus.net"])),
             Err(SelectError::NeedsKey(_))
         ));
         assert!(matches!(
-            c.select(&["zen.spamhas.org".into()], false),
+            c.select(&named(&["zen.spamhas.org"])),
             Err(SelectError::Unknown(_))
         ));
         // A dead zone can be named explicitly (to see what is wrong with it).
-        assert_eq!(
-            c.select(&["dnsbl.sorbs.net".into()], false).unwrap().len(),
-            1
-        );
+        assert_eq!(c.select(&named(&["dnsbl.sorbs.net"])).unwrap().len(), 1);
     }
 
     #[test]

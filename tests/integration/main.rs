@@ -8,6 +8,7 @@ mod common;
 
 mod bad_input;
 mod check;
+mod cli;
 mod explain;
 mod explain_corpus;
 mod output;
