@@ -73,6 +73,17 @@ pub fn render_health(
     style: Style,
 ) -> io::Result<()> {
     let width = column_width(reports.iter().map(|r| r.zone.as_str()), 4);
+    writeln!(
+        out,
+        "{}",
+        style.paint(
+            BOLD,
+            &format!(
+                "{:<width$}  {:<6}  {:<18}  DETAIL",
+                "ZONE", "FAMILY", "HEALTH"
+            )
+        )
+    )?;
     for r in reports {
         let color = if r.health == crate::report::Health::Healthy {
             GREEN
