@@ -43,7 +43,11 @@ impl Block {
 }
 
 /// Parses one source: a CIDR, `first-last`, or an IP.
-pub fn parse_block(s: &str) -> Result<Block, String> {
+pub fn parse_block(s: &str) -> Result<Block, SourceError> {
+    parse_block_inner(s).map_err(SourceError::Invalid)
+}
+
+fn parse_block_inner(s: &str) -> Result<Block, String> {
     let s = s.trim();
     if let Some((a, b)) = s.split_once('-') {
         let (a, b) = (a.trim(), b.trim());
@@ -192,7 +196,7 @@ impl Tally {
     /// Adds every line of a file.
     fn file(&mut self, reader: &mut dyn BufRead, name: &str) -> Result<(), SourceError> {
         read_lines(reader, name, |line, content| {
-            let block = parse_block(content).map_err(|reason| SourceError::Line {
+            let block = parse_block_inner(content).map_err(|reason| SourceError::Line {
                 name: name.to_string(),
                 line,
                 reason,
@@ -232,7 +236,7 @@ pub fn parse_sources(sources: &[String], max_targets: u64) -> Result<Vec<Block>,
             })?;
             tally.file(&mut std::io::BufReader::new(f), path)?;
         } else {
-            let block = parse_block(s).map_err(SourceError::Invalid)?;
+            let block = parse_block(s)?;
             tally.push(block)?;
         }
     }
@@ -295,7 +299,7 @@ mod tests {
             ("192.0.2.1-x", "'x'"),
             ("example.org", "not an IP address"),
         ] {
-            let e = parse_block(bad).unwrap_err();
+            let e = parse_block(bad).unwrap_err().to_string();
             assert!(e.contains(want), "{bad}: {e}");
         }
     }
@@ -303,11 +307,13 @@ mod tests {
     fn parse_lines(text: &[u8], name: &str) -> Result<Vec<Block>, SourceError> {
         let mut out = Vec::new();
         read_lines(text, name, |line, content| {
-            out.push(parse_block(content).map_err(|reason| SourceError::Line {
-                name: name.into(),
-                line,
-                reason,
-            })?);
+            out.push(
+                parse_block_inner(content).map_err(|reason| SourceError::Line {
+                    name: name.into(),
+                    line,
+                    reason,
+                })?,
+            );
             Ok(())
         })?;
         Ok(out)
