@@ -237,6 +237,9 @@ Exit codes: 0 clean, 1 some address listed, 2 bad input, 3 incomplete, 130 inter
         /// No progress bar and no summary on stderr.
         #[arg(long, short)]
         quiet: bool,
+        /// Scan only part I of N (1/4, 2/4, ...): N runs cover the input exactly once.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<sources::Shard>,
         #[command(flatten)]
         lists: ListArgs,
         #[command(flatten)]
@@ -450,17 +453,21 @@ impl Cli {
                 no_txt,
                 no_progress,
                 quiet,
+                shard,
                 lists,
                 dns,
                 load,
                 output,
             } => {
+                let (zones, left_out) = scan_zones(&lists, no_txt)?;
                 let scan = scan::Scan {
                     blocks: sources::parse_sources(&sources, max_targets)?,
-                    zones: scan_zones(&lists, no_txt)?,
+                    zones,
                     only_listed,
                     progress: !no_progress && std::io::stderr().is_terminal(),
                     quiet,
+                    shard: shard.unwrap_or_default(),
+                    left_out,
                 };
                 (config(dns, Some(load), output), Command::Scan(scan))
             }
@@ -656,9 +663,16 @@ fn explain_command(
     })
 }
 
-fn scan_zones(lists: &ListArgs, no_txt: bool) -> anyhow::Result<Vec<Zone>> {
+/// The IP zones a scan queries, and the ones left out of the default set
+/// because their usage policy caps the query rate (a /24 at 5 queries/s is
+/// almost a minute; a /16 is hours).
+fn scan_zones(lists: &ListArgs, no_txt: bool) -> anyhow::Result<(Vec<Zone>, Vec<Zone>)> {
     let (_, mut zones) = selected_zones(lists)?;
     zones.retain(|z| z.targets == TargetKind::Ip);
+    let mut left_out = Vec::new();
+    if lists.zone.is_empty() {
+        (zones, left_out) = zones.into_iter().partition(|z| z.rate.is_none());
+    }
     if zones.is_empty() {
         bail!("no IP zone selected (scan checks addresses; use --zone with an IP list)");
     }
@@ -667,7 +681,7 @@ fn scan_zones(lists: &ListArgs, no_txt: bool) -> anyhow::Result<Vec<Zone>> {
             z.txt = false;
         }
     }
-    Ok(zones)
+    Ok((zones, left_out))
 }
 
 fn spf_command(

@@ -179,6 +179,7 @@ pub async fn scan(
     dns: Arc<dyn Dns>,
     zones: &[Zone],
     blocks: &[crate::sources::Block],
+    shard: crate::sources::Shard,
     opts: &EngineOptions,
     cancel: impl std::future::Future<Output = ()>,
     mut emit: impl FnMut(Report, &ScanStats) -> std::io::Result<()>,
@@ -204,7 +205,7 @@ pub async fn scan(
 
     let per_target = zones.len().max(1);
     let window = (opts.concurrency / per_target).max(1);
-    let targets = blocks.iter().flat_map(|b| b.iter()).map(Target::Ip);
+    let targets = crate::sources::addresses(blocks, shard).map(Target::Ip);
     let probes = &probes;
     let mut reports = futures::stream::iter(targets)
         .map(|target| {

@@ -246,6 +246,65 @@ pub fn parse_sources(sources: &[String], max_targets: u64) -> Result<Vec<Block>,
     Ok(tally.blocks)
 }
 
+/// One of N disjoint parts of a scan (`--shard I/N`): the addresses whose
+/// position in the input, counted from 0, is `I-1` modulo `N`. N processes
+/// with shards 1/N to N/N cover the input exactly once, each in input order,
+/// with no coordination.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    /// 1-based index.
+    pub index: u64,
+    /// Number of shards.
+    pub count: u64,
+}
+
+impl Default for Shard {
+    fn default() -> Shard {
+        Shard { index: 1, count: 1 }
+    }
+}
+
+impl std::str::FromStr for Shard {
+    type Err = SourceError;
+
+    fn from_str(s: &str) -> Result<Shard, SourceError> {
+        let bad = || {
+            SourceError::Invalid(format!(
+                "'{s}' is not a shard: use I/N, e.g. 2/4 (the second of four parts)"
+            ))
+        };
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let index: u64 = i.trim().parse().map_err(|_| bad())?;
+        let count: u64 = n.trim().parse().map_err(|_| bad())?;
+        if count == 0 || index == 0 || index > count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl Shard {
+    /// How many of `total` addresses fall in this shard.
+    pub fn share(&self, total: u64) -> u64 {
+        let i = self.index - 1;
+        if total <= i {
+            0
+        } else {
+            (total - i).div_ceil(self.count)
+        }
+    }
+}
+
+/// The addresses of `blocks` in this shard, in input order, lazily.
+pub fn addresses(blocks: &[Block], shard: Shard) -> impl Iterator<Item = IpAddr> + '_ {
+    blocks
+        .iter()
+        .flat_map(|b| b.iter())
+        .enumerate()
+        .filter(move |(i, _)| (*i as u64) % shard.count == shard.index - 1)
+        .map(|(_, a)| a)
+}
+
 /// The total number of addresses.
 pub fn count(blocks: &[Block]) -> u64 {
     blocks
@@ -341,6 +400,37 @@ mod tests {
         assert_eq!(e, "bin:2: not UTF-8 text");
         // A last line without a newline is fine.
         assert_eq!(count(&parse_lines(b"192.0.2.1", "x").unwrap()), 1);
+    }
+
+    #[test]
+    fn shards_split_the_input_exactly_once_in_order() {
+        let blocks = parse_sources(&["192.0.2.0/29".into(), "198.51.100.1".into()], 100).unwrap();
+        let all: Vec<IpAddr> = addresses(&blocks, Shard::default()).collect();
+        assert_eq!(all.len(), 9);
+        let mut union = Vec::new();
+        for index in 1..=4 {
+            let shard = Shard { index, count: 4 };
+            let part: Vec<IpAddr> = addresses(&blocks, shard).collect();
+            assert_eq!(part.len() as u64, shard.share(9), "{shard:?}");
+            // Each shard keeps input order.
+            assert!(
+                part.windows(2)
+                    .all(|w| all.iter().position(|a| *a == w[0])
+                        < all.iter().position(|a| *a == w[1]))
+            );
+            union.extend(part);
+        }
+        union.sort();
+        let mut sorted = all.clone();
+        sorted.sort();
+        assert_eq!(union, sorted);
+        for bad in ["0/4", "5/4", "1/0", "x/2", "3"] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad}");
+        }
+        assert_eq!(
+            "2/4".parse::<Shard>().unwrap(),
+            Shard { index: 2, count: 4 }
+        );
     }
 
     #[test]

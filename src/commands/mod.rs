@@ -68,7 +68,8 @@ impl Command {
 pub(crate) struct Lookups {
     /// What commands query through.
     pub dns: Arc<dyn Dns>,
-    counter: Arc<Counted>,
+    /// Counts every query of the run.
+    pub counter: Arc<Counted>,
 }
 
 impl Lookups {

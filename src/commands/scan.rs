@@ -3,7 +3,7 @@
 
 use std::io::Write;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::catalog::Zone;
 use crate::config::{Config, Format, Style};
@@ -11,7 +11,7 @@ use crate::dns::{self, BulkUdp, Dns, HickoryDns};
 use crate::engine;
 use crate::render::{self, Exporter, Progress};
 use crate::report::{ExitStatus, ScanSummary, Verdict};
-use crate::sources::{self, Block};
+use crate::sources::{self, Block, Shard};
 
 use super::{Lookups, RunError};
 
@@ -28,6 +28,61 @@ pub struct Scan {
     pub progress: bool,
     /// No summary on stderr.
     pub quiet: bool,
+    /// `--shard I/N`: scan only this part.
+    pub shard: Shard,
+    /// Zones of the default set left out because their usage policy caps
+    /// the query rate (named with `--zone`, they are scanned).
+    pub left_out: Vec<Zone>,
+}
+
+/// A rate cap that would make a scan take longer than this is worth a word.
+const SLOW: Duration = Duration::from_secs(60);
+
+impl Scan {
+    /// The targets this process scans.
+    fn targets(&self) -> u64 {
+        self.shard.share(sources::count(&self.blocks))
+    }
+
+    /// Before the first query: what the zones' rate caps cost, and which
+    /// rate-capped zones were left out.
+    fn estimate(&self) -> Vec<String> {
+        let targets = self.targets();
+        let mut notes = Vec::new();
+        let cost = |rate: u32| Duration::from_secs_f64(targets as f64 / f64::from(rate.max(1)));
+        for z in &self.left_out {
+            let rate = z.rate.unwrap_or(1);
+            notes.push(format!(
+                "{} allows {rate} queries/s: this scan would take about {} with it; it is left out, name it with --zone to include it",
+                z.zone,
+                human_duration(cost(rate))
+            ));
+        }
+        for z in &self.zones {
+            if let Some(rate) = z.rate
+                && cost(rate) > SLOW
+            {
+                notes.push(format!(
+                    "{} allows {rate} queries/s: this scan will take about {}",
+                    z.zone,
+                    human_duration(cost(rate))
+                ));
+            }
+        }
+        notes
+    }
+}
+
+/// `45 s`, `12 min`, `3.2 h`.
+fn human_duration(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s < 90.0 {
+        format!("{s:.0} s")
+    } else if s < 5400.0 {
+        format!("{:.0} min", s / 60.0)
+    } else {
+        format!("{:.1} h", s / 3600.0)
+    }
 }
 
 impl Scan {
@@ -39,8 +94,16 @@ impl Scan {
         out: &mut dyn Write,
         err: &mut dyn Write,
     ) -> Result<ExitStatus, RunError> {
+        if !self.quiet {
+            for note in self.estimate() {
+                writeln!(err, "blocklens: note: {}", render::sanitize(&note))?;
+            }
+        }
         let lookups = Lookups::new(bulk_transport(config).await?, &self.zones, config);
-        let bar = Progress::new(sources::count(&self.blocks), self.progress && !self.quiet);
+        let counted = Arc::clone(&lookups.counter);
+        let bar = Progress::new(self.targets(), self.progress && !self.quiet, move || {
+            counted.queries()
+        });
         let start = Instant::now();
         let cancel = async {
             if tokio::signal::ctrl_c().await.is_err() {
@@ -55,15 +118,11 @@ impl Scan {
             Arc::clone(&lookups.dns),
             &self.zones,
             &self.blocks,
+            self.shard,
             &config.engine,
             cancel,
             |report, stats| {
-                bar.update(
-                    stats.targets,
-                    stats.listed,
-                    lookups.queries(),
-                    start.elapsed(),
-                );
+                bar.update(stats.targets, stats.listed);
                 if verdicts.last() != Some(&report.verdict) {
                     verdicts.push(report.verdict);
                 }

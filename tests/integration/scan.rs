@@ -296,3 +296,80 @@ fn ndjson_lines_reach_a_pipe_as_soon_as_they_are_ready() {
     assert_eq!(lines.count(), 7);
     assert_eq!(child.wait().unwrap().code(), Some(1));
 }
+
+#[test]
+fn shards_cover_the_input_exactly_once() {
+    let full = run(&[
+        "scan",
+        "192.0.2.0/28",
+        "--zone",
+        "bl.test",
+        "--format",
+        "ndjson",
+        "-q",
+    ]);
+    assert_eq!(full.code, 1, "{full:?}");
+    let mut union: Vec<String> = Vec::new();
+    for shard in ["1/3", "2/3", "3/3"] {
+        let r = run(&[
+            "scan",
+            "192.0.2.0/28",
+            "--zone",
+            "bl.test",
+            "--format",
+            "ndjson",
+            "-q",
+            "--shard",
+            shard,
+        ]);
+        assert!(r.code == 0 || r.code == 1 || r.code == 3, "{r:?}");
+        union.extend(r.stdout.lines().map(str::to_string));
+    }
+    let mut expected: Vec<String> = full.stdout.lines().map(str::to_string).collect();
+    assert_eq!(expected.len(), 16);
+    expected.sort();
+    union.sort();
+    assert_eq!(union, expected);
+    let r = run(&["scan", "192.0.2.0/28", "--shard", "4/3"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("not a shard"), "{}", r.stderr);
+}
+
+#[test]
+fn rate_capped_zones_are_left_out_of_the_default_set_and_the_cost_is_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = dir.path().join("capped.toml");
+    std::fs::write(
+        &catalog,
+        "[[zone]]\nzone = \"bl.test\"\nname = \"BL\"\ntargets = \"ip\"\n\n\
+         [[zone]]\nzone = \"slow.test\"\nname = \"Slow\"\ntargets = \"ip\"\nrate = 2\n",
+    )
+    .unwrap();
+    let server = crate::common::TestServer::shared();
+    let r: crate::common::Run = crate::common::blocklens()
+        .args([
+            "--resolver",
+            &server.addr().to_string(),
+            "--lists",
+            catalog.to_str().unwrap(),
+        ])
+        .args(["scan", "192.0.2.0/24", "--format", "ndjson"])
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr.contains(
+            "slow.test allows 2 queries/s: this scan would take about 2 min with it; it is left out, name it with --zone to include it"
+        ),
+        "{}",
+        r.stderr
+    );
+    let reports = crate::common::ndjson(&r.stdout);
+    assert_eq!(reports.len(), 256);
+    assert!(
+        reports
+            .iter()
+            .all(|rep| !crate::common::has_result(rep, "slow.test"))
+    );
+}
