@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use crate::catalog::Zone;
 use crate::config::Config;
-use crate::dns::{self, Counted, Dns, HickoryDns, RateLimited};
+use crate::dns::{self, Counted, Dns, HickoryDns, RateLimited, ZoneBreaker};
 use crate::report::ExitStatus;
 
 /// Why a run could not complete.
@@ -62,9 +62,9 @@ impl Command {
     }
 }
 
-/// The lookups of a run: the transport, counted, then rate-limited
-/// (globally and per zone), so every query of the run is counted and capped
-/// the same way.
+/// The lookups of a run: the transport, counted, rate-limited (globally and
+/// per zone), and cut short for a zone that stopped answering, so every
+/// query of the run is counted, capped and given up on the same way.
 pub(crate) struct Lookups {
     /// What commands query through.
     pub dns: Arc<dyn Dns>,
@@ -79,10 +79,14 @@ impl Lookups {
         let caps = zones
             .iter()
             .filter_map(|z| z.rate.map(|r| (z.query_zone.clone(), r)));
-        let dns = Arc::new(RateLimited::new(
+        let limited = Arc::new(RateLimited::new(
             Arc::clone(&counter) as Arc<dyn Dns>,
             config.engine.rate,
             caps,
+        ));
+        let dns = Arc::new(ZoneBreaker::new(
+            limited,
+            zones.iter().map(|z| z.query_zone.clone()),
         ));
         Lookups { dns, counter }
     }

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::process::Stdio;
 
-use crate::common::{TestServer, blocklens, ndjson, run, test_catalog};
+use crate::common::{TestServer, blocklens, ndjson, result, run, test_catalog};
 
 #[test]
 fn a_slash_24_yields_exactly_the_expected_listed_set_in_input_order() {
@@ -372,4 +372,51 @@ fn rate_capped_zones_are_left_out_of_the_default_set_and_the_cost_is_said() {
             .iter()
             .all(|rep| !crate::common::has_result(rep, "slow.test"))
     );
+}
+
+#[test]
+fn a_zone_that_stops_answering_is_given_up_on_not_waited_for_per_address() {
+    // 256 addresses, one zone silent: after a few timeouts the zone is given
+    // up on and its remaining lookups fail at once (with the reason), while
+    // the other zone keeps answering. Every silent result is an error.
+    let r = run(&[
+        "scan",
+        "192.0.2.0/24",
+        "--zone",
+        "silent.test",
+        "--zone",
+        "bl.test",
+        "--timeout",
+        "200ms",
+        "--attempts",
+        "1",
+        "--concurrency",
+        "8",
+        "--format",
+        "ndjson",
+        "-q",
+    ]);
+    assert_eq!(r.code, 1, "bl.test lists some: {r:?}");
+    let reports = ndjson(&r.stdout);
+    assert_eq!(reports.len(), 256);
+    let silent: Vec<&serde_json::Value> = reports
+        .iter()
+        .map(|rep| result(rep, "silent.test"))
+        .collect();
+    assert!(silent.iter().all(|z| z["status"] == "error"));
+    let given_up = silent
+        .iter()
+        .filter(|z| z["detail"].as_str().unwrap().contains("stopped answering"))
+        .count();
+    assert!(given_up > 200, "only {given_up} lookups were cut short");
+    // bl.test answers every address (192.0.2.14 is an error by its data:
+    // an answer outside 127/8), and is never given up on.
+    for rep in &reports {
+        let bl = result(rep, "bl.test");
+        let detail = bl["detail"].as_str().unwrap_or("");
+        assert!(
+            !detail.contains("stopped answering") && !detail.contains("timeout"),
+            "{bl}"
+        );
+    }
 }
