@@ -27,6 +27,7 @@ pub mod report;
 pub mod scan;
 pub mod spf;
 pub mod target;
+pub mod zonedata;
 
 use std::io::{self, Write};
 use std::sync::Arc;
