@@ -34,6 +34,32 @@ impl Key for u128 {
     }
 }
 
+/// A block of addresses with the group it gives them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Block<K> {
+    /// The first address.
+    pub first: K,
+    /// The last address.
+    pub last: K,
+    /// Which of two blocks with the same extent is inside the other: the
+    /// deeper (an ip4set's /32 level is deeper than its /24 level).
+    pub depth: u8,
+    /// The group (`UNLISTED` for an exclusion).
+    pub group: u32,
+}
+
+impl<K> Block<K> {
+    /// A block with depth 0.
+    pub(crate) fn new(first: K, last: K, group: u32) -> Block<K> {
+        Block {
+            first,
+            last,
+            depth: 0,
+            group,
+        }
+    }
+}
+
 /// The group meaning "not listed" (a gap or an exclusion).
 pub(crate) const UNLISTED: u32 = 0;
 
@@ -53,11 +79,17 @@ pub(crate) struct IntervalMap<K> {
 }
 
 impl<K: Key> IntervalMap<K> {
-    /// Builds the map from blocks `(first, last, group)` that are nested or
-    /// disjoint, with no two blocks alike; the innermost block holding an
-    /// address gives its group.
-    pub(crate) fn from_blocks(mut blocks: Vec<(K, K, u32)>) -> IntervalMap<K> {
-        blocks.sort_unstable_by(|x, y| x.0.cmp(&y.0).then(y.1.cmp(&x.1)));
+    /// Builds the map from blocks that are nested or disjoint; the innermost
+    /// block holding an address gives its group. Of two blocks with the same
+    /// extent the deeper one is the inner one (no two blocks are alike in
+    /// extent and depth).
+    pub(crate) fn from_blocks(mut blocks: Vec<Block<K>>) -> IntervalMap<K> {
+        blocks.sort_unstable_by(|x, y| {
+            x.first
+                .cmp(&y.first)
+                .then(y.last.cmp(&x.last))
+                .then(x.depth.cmp(&y.depth))
+        });
         let mut map = IntervalMap {
             starts: vec![K::default()],
             groups: vec![UNLISTED],
@@ -65,10 +97,10 @@ impl<K: Key> IntervalMap<K> {
         };
         // Blocks that contain the current position, outermost first.
         let mut open: Vec<(K, u32)> = Vec::new();
-        for (first, last, group) in blocks {
-            map.close_before(&mut open, Some(first));
-            map.emit(first, group);
-            open.push((last, group));
+        for block in blocks {
+            map.close_before(&mut open, Some(block.first));
+            map.emit(block.first, block.group);
+            open.push((block.last, block.group));
         }
         map.close_before(&mut open, None);
         map.starts.shrink_to_fit();
@@ -172,7 +204,8 @@ mod tests {
             (0x0a01_0200, 0x0a01_02ff, 2),
             (0xffff_ff00, 0xffff_ffff, 3),
         ];
-        let map = IntervalMap::from_blocks(blocks.clone());
+        let map =
+            IntervalMap::from_blocks(blocks.iter().map(|b| Block::new(b.0, b.1, b.2)).collect());
         for key in [
             0,
             0x09ff_ffff,
@@ -194,8 +227,34 @@ mod tests {
     }
 
     #[test]
+    fn of_equal_extents_the_deeper_is_inside() {
+        let block = |first, last, depth, group| Block {
+            first,
+            last,
+            depth,
+            group,
+        };
+        for blocks in [
+            vec![
+                block(10u32, 20, 1, 5),
+                block(10, 20, 0, 6),
+                block(0, 30, 0, 7),
+            ],
+            vec![
+                block(0u32, 30, 0, 7),
+                block(10, 20, 0, 6),
+                block(10, 20, 1, 5),
+            ],
+        ] {
+            let map = IntervalMap::from_blocks(blocks);
+            let got: Vec<u32> = [9, 10, 20, 21, 31].iter().map(|&k| map.get(k)).collect();
+            assert_eq!(got, [7, 5, 5, 7, UNLISTED]);
+        }
+    }
+
+    #[test]
     fn adjacent_equal_intervals_merge() {
-        let blocks = (0..1000u32).map(|i| (i, i, 7)).collect();
+        let blocks = (0..1000u32).map(|i| Block::new(i, i, 7)).collect();
         let map = IntervalMap::from_blocks(blocks);
         assert_eq!(map.len(), 2, "0..=999: 7, 1000..: unlisted");
     }
@@ -213,7 +272,7 @@ mod tests {
                 .map(|&(a, bits, g)| { let (f, l) = cidr(a, bits); (f, l, g) })
                 .filter(|b| seen.insert((b.0, b.1)))
                 .collect();
-            let map = IntervalMap::from_blocks(blocks.clone());
+            let map = IntervalMap::from_blocks(blocks.iter().map(|b| Block::new(b.0, b.1, b.2)).collect());
             let edges = blocks.iter().flat_map(|b| [b.0.wrapping_sub(1), b.0, b.1, b.1.wrapping_add(1)]);
             for key in probes.into_iter().chain(edges) {
                 prop_assert_eq!(map.get(key), naive(&blocks, key), "key {:#x}", key);

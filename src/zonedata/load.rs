@@ -1,8 +1,9 @@
 //! Reading rbldnsd data files: lines, specials, and each type's entries,
 //! as `rbldnsd_zones.c` and the `rbldnsd_*.c` dataset readers do.
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
 use std::collections::hash_map::Entry;
+use std::collections::{BinaryHeap, HashMap};
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
@@ -12,7 +13,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use flate2::read::MultiGzDecoder;
 
 use super::dataset::{Data, Dataset, NameSet, Substs};
-use super::intervals::{IntervalMap, Key, UNLISTED};
+use super::intervals::{Block, IntervalMap, Key, UNLISTED};
 use super::text::{
     RawValue, a_txt, dn_word, ends_entry, first, ip4_cidr, ip4_mask, ip4_prefix, ip4_range,
     ip6_cidr, ip6_clear_host, ip6_prefix, is_comment, is_space, skip_space, time_word,
@@ -30,12 +31,24 @@ const EXCLUDED: u32 = u32::MAX;
 
 /// Entries as read, per type, before they are grouped and indexed.
 enum Builder {
-    Ip4Set(Vec<(u32, u32, u32)>),
+    Ip4Set(Vec<Run>),
     Ip4Tset(Vec<u32>),
     Ip4Trie(HashMap<(u32, u32), u32>),
     Ip6Tset(Vec<u64>, Vec<u128>),
     Ip6Trie(HashMap<(u128, u32), u32>),
     Dnset(Vec<(Box<[u8]>, u32)>, Vec<(Box<[u8]>, u32)>),
+}
+
+/// Part of an ip4set entry at one of rbldnsd's levels (0: /32 entries,
+/// 1: /24, 2: /16, 3: /8): the addresses `first..=last`, whole units of the
+/// level, all inside one unit of the level above. rbldnsd stores each unit
+/// as an entry; keeping the run whole gives the same answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Run {
+    level: u8,
+    first: u32,
+    last: u32,
+    value: u32,
 }
 
 /// Distinct values, numbered in the order first seen.
@@ -87,19 +100,60 @@ impl Groups {
         id
     }
 
-    /// Blocks with one value each to blocks with one group each: equal
-    /// blocks pool their values; an exclusion among them unlists the block.
-    fn pool_blocks<K: Key>(&mut self, mut blocks: Vec<(K, K, u32)>) -> Vec<(K, K, u32)> {
-        blocks.sort_unstable();
-        let mut out = Vec::with_capacity(blocks.len());
-        let mut pooled = Vec::new();
-        for run in blocks.chunk_by(|x, y| (x.0, x.1) == (y.0, y.1)) {
-            pooled.clear();
-            pooled.extend(run.iter().map(|b| b.2));
-            pooled.dedup();
-            out.push((run[0].0, run[0].1, self.intern(&pooled)));
+    /// ip4set runs to blocks: at each level, where runs overlap their
+    /// values are pooled (an exclusion among them unlists the addresses);
+    /// the deeper level lies inside the shallower.
+    fn pool_runs(&mut self, mut runs: Vec<Run>) -> Vec<Block<u32>> {
+        runs.sort_unstable();
+        let mut out = Vec::with_capacity(runs.len());
+        for level in runs.chunk_by(|x, y| x.level == y.level) {
+            self.sweep(level, 3 - level[0].level, &mut out);
         }
         out
+    }
+
+    /// Cuts the runs of one level (sorted by start) into disjoint blocks,
+    /// each with the group of the runs covering it.
+    fn sweep(&mut self, runs: &[Run], depth: u8, out: &mut Vec<Block<u32>>) {
+        // The runs covering the current position: (last, value), soonest end first.
+        let mut active: BinaryHeap<Reverse<(u32, u32)>> = BinaryHeap::new();
+        let mut pos = 0u64;
+        let mut emit = |groups: &mut Groups,
+                        active: &BinaryHeap<Reverse<(u32, u32)>>,
+                        first: u64,
+                        last: u64| {
+            let mut values: Vec<u32> = active.iter().map(|r| r.0.1).collect();
+            values.sort_unstable();
+            values.dedup();
+            let group = groups.intern(&values);
+            out.push(Block {
+                first: first as u32,
+                last: last as u32,
+                depth,
+                group,
+            });
+        };
+        for run in runs.iter().map(Some).chain([None]) {
+            let next = run.map_or(1u64 << 32, |r| u64::from(r.first));
+            while let Some(&Reverse((last, _))) = active.peek() {
+                let last = u64::from(last);
+                if last >= next {
+                    break;
+                }
+                emit(self, &active, pos, last);
+                pos = last + 1;
+                while active.peek().is_some_and(|r| u64::from(r.0.0) == last) {
+                    active.pop();
+                }
+            }
+            if !active.is_empty() && pos < next {
+                emit(self, &active, pos, next - 1);
+            }
+            if let Some(r) = run {
+                pos = u64::from(r.first);
+                active.push(Reverse((r.last, r.value)));
+            }
+        }
     }
 
     /// Names with one value each to a map from name to group.
@@ -299,13 +353,16 @@ fn keyword<'a>(line: &'a [u8], word: &str) -> Option<&'a [u8]> {
 /// Splits an IPv4 range into rbldnsd's aligned /32, /24, /16 and /8 blocks
 /// (`ip4range_expand_octet`): the level a block lands on decides which
 /// entries answer for an address.
-fn split_ip4_range(mut a: u32, mut b: u32, add: &mut dyn FnMut(u32, u32)) {
+fn split_ip4_range(mut a: u32, mut b: u32, add: &mut dyn FnMut(u8, u32, u32)) {
+    // Units `from..=to` of 2^shift addresses (always inside one unit of the
+    // level above), as one run.
     let mut units = |shift: u32, from: u32, to: u32| {
-        let span = (1u32 << shift) - 1;
         if from <= to {
-            for u in from..=to {
-                add(u << shift, (u << shift) | span);
-            }
+            add(
+                (shift / 8) as u8,
+                from << shift,
+                (to << shift) | ((1u32 << shift) - 1),
+            );
         }
     };
     for shift in [0u32, 8, 16] {
@@ -630,8 +687,15 @@ impl<'o> Loader<'o> {
         let Some(value) = self.value_or_exclusion(excluded, rest) else {
             return;
         };
-        if let Builder::Ip4Set(blocks) = &mut self.builder {
-            split_ip4_range(a, b, &mut |f, l| blocks.push((f, l, value)));
+        if let Builder::Ip4Set(runs) = &mut self.builder {
+            split_ip4_range(a, b, &mut |level, first, last| {
+                runs.push(Run {
+                    level,
+                    first,
+                    last,
+                    value,
+                })
+            });
         }
         self.stats.entries += 1;
     }
@@ -778,23 +842,17 @@ impl<'o> Loader<'o> {
         let mut groups = Groups::new();
         let tset_group = |groups: &mut Groups, v: Option<u32>| groups.intern(&[v.unwrap_or(0)]);
         let data = match std::mem::replace(&mut self.builder, Builder::Ip4Tset(Vec::new())) {
-            Builder::Ip4Set(blocks) => {
-                Data::V4(IntervalMap::from_blocks(groups.pool_blocks(blocks)))
-            }
+            Builder::Ip4Set(runs) => Data::V4(IntervalMap::from_blocks(groups.pool_runs(runs))),
             Builder::Ip4Tset(mut addrs) => {
                 addrs.sort_unstable();
                 addrs.dedup();
                 let g = tset_group(&mut groups, self.tset_default);
-                Data::V4(IntervalMap::from_blocks(
-                    addrs.into_iter().map(|a| (a, a, g)).collect(),
-                ))
+                let blocks = addrs.into_iter().map(|a| Block::new(a, a, g)).collect();
+                Data::V4(IntervalMap::from_blocks(blocks))
             }
             Builder::Ip4Trie(prefixes) => {
-                let blocks = prefixes
-                    .into_iter()
-                    .map(|((a, bits), v)| (a, a | !ip4_mask(bits), v))
-                    .collect();
-                Data::V4(IntervalMap::from_blocks(groups.pool_blocks(blocks)))
+                let blocks = trie_blocks(prefixes, &mut groups, |a, bits| a | !ip4_mask(bits));
+                Data::V4(IntervalMap::from_blocks(blocks))
             }
             Builder::Ip6Tset(halves, exclusions) => {
                 let g = tset_group(&mut groups, self.tset_default);
@@ -803,11 +861,10 @@ impl<'o> Loader<'o> {
                 )))
             }
             Builder::Ip6Trie(prefixes) => {
-                let blocks = prefixes
-                    .into_iter()
-                    .map(|((a, bits), v)| (a, a | u128::MAX.checked_shr(bits).unwrap_or(0), v))
-                    .collect();
-                Data::V6(IntervalMap::from_blocks(groups.pool_blocks(blocks)))
+                let blocks = trie_blocks(prefixes, &mut groups, |a, bits| {
+                    a | u128::MAX.checked_shr(bits).unwrap_or(0)
+                });
+                Data::V6(IntervalMap::from_blocks(blocks))
             }
             Builder::Dnset(plain, wild) => Data::Names(NameSet {
                 plain: groups.pool_names(plain),
@@ -832,6 +889,18 @@ impl<'o> Loader<'o> {
     }
 }
 
+/// Trie prefixes (distinct) as blocks; `last` gives a prefix's last address.
+fn trie_blocks<K: Key>(
+    prefixes: HashMap<(K, u32), u32>,
+    groups: &mut Groups,
+    last: impl Fn(K, u32) -> K,
+) -> Vec<Block<K>> {
+    prefixes
+        .into_iter()
+        .map(|((a, bits), v)| Block::new(a, last(a, bits), groups.intern(&[v])))
+        .collect()
+}
+
 /// Inserts a trie prefix unless it is there already (the first one wins).
 fn insert_new<K: std::hash::Hash + Eq>(prefixes: &mut HashMap<K, u32>, key: K, value: u32) -> bool {
     match prefixes.entry(key) {
@@ -845,27 +914,23 @@ fn insert_new<K: std::hash::Hash + Eq>(prefixes: &mut HashMap<K, u32>, key: K, v
 
 /// ip6tset: each listed /64 is a block; an excluded /128 inside a listed
 /// /64 is a block that lists nothing (outside one it changes nothing).
-fn ip6tset_blocks(
-    mut halves: Vec<u64>,
-    mut exclusions: Vec<u128>,
-    group: u32,
-) -> Vec<(u128, u128, u32)> {
+fn ip6tset_blocks(mut halves: Vec<u64>, mut exclusions: Vec<u128>, group: u32) -> Vec<Block<u128>> {
     halves.sort_unstable();
     halves.dedup();
     exclusions.sort_unstable();
     exclusions.dedup();
-    let mut blocks: Vec<(u128, u128, u32)> = halves
+    let mut blocks: Vec<Block<u128>> = halves
         .iter()
         .map(|&h| {
             let base = u128::from(h) << 64;
-            (base, base | u128::from(u64::MAX), group)
+            Block::new(base, base | u128::from(u64::MAX), group)
         })
         .collect();
     blocks.extend(
         exclusions
             .into_iter()
             .filter(|x| halves.binary_search(&((x >> 64) as u64)).is_ok())
-            .map(|x| (x, x, UNLISTED)),
+            .map(|x| Block::new(x, x, UNLISTED)),
     );
     blocks
 }
