@@ -10,12 +10,41 @@
 //!     `LocalZones` does for a name).
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{BufWriter, Write};
 use std::net::Ipv4Addr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use blocklens::zonedata::{Answer, Dataset, DatasetKind, LoadOptions, Zone};
+
+/// Counts heap allocations, to show that a lookup that finds nothing
+/// allocates nothing.
+struct Counting;
+
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: forwards every call to the system allocator unchanged.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: the caller's contract is passed on as is.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn allocations() -> u64 {
+    ALLOCATIONS.load(Ordering::Relaxed)
+}
 
 /// splitmix64, seeded: the same file every run.
 struct Rng(u64);
@@ -82,16 +111,19 @@ fn run(path: &str) -> Result<(), Box<dyn std::error::Error>> {
 
     let (first, last) = (0x0a00_0000u32, 0x0aff_ffffu32);
     let total = u64::from(last - first) + 1;
+    let before = allocations();
     let start = Instant::now();
     let listed = (first..=last)
         .filter(|&ip| zone.is_listed_v4(std::hint::black_box(ip)))
         .count();
     let secs = start.elapsed().as_secs_f64();
+    let allocated = allocations() - before;
     println!(
-        "is_listed_v4 over 10.0.0.0/8: {total} lookups in {secs:.3} s, {} ({listed} listed)",
+        "is_listed_v4 over 10.0.0.0/8: {total} lookups in {secs:.3} s, {} ({listed} listed, {allocated} allocations)",
         per_second(total, secs)
     );
 
+    let before = allocations();
     let start = Instant::now();
     let mut txt_bytes = 0usize;
     for ip in first..=last {
@@ -100,9 +132,11 @@ fn run(path: &str) -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let secs = start.elapsed().as_secs_f64();
+    let allocated = allocations() - before;
     println!(
-        "listing_v4 over 10.0.0.0/8 (A and TXT built when listed): {secs:.3} s, {} ({txt_bytes} TXT bytes)",
-        per_second(total, secs)
+        "listing_v4 over 10.0.0.0/8 (A and TXT built when listed): {secs:.3} s, {} ({txt_bytes} TXT bytes, {:.1} allocations per listed address)",
+        per_second(total, secs),
+        allocated as f64 / listed.max(1) as f64
     );
 
     let n = 1u32 << 20;

@@ -194,8 +194,11 @@ impl<'a> Hit<'a> {
     /// DNS client does).
     pub fn txt_records(&self) -> Vec<String> {
         self.txt_bytes()
-            .iter()
-            .map(|t| String::from_utf8_lossy(t).into_owned())
+            .into_iter()
+            .map(|t| {
+                String::from_utf8(t)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+            })
             .collect()
     }
 

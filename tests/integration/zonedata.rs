@@ -40,6 +40,7 @@ const SPECS: &[&str] = &[
     "gen6.zd.test:ip6trie:gen-trie6.txt",
     "gendom.zd.test:dnset:gen-dom.txt",
     "old.zd.test:ip4set:expired.txt",
+    "gz.zd.test:ip4set:ip4set-b.txt.gz,ip4set-a.txt",
 ];
 
 const STATIC_FILES: &[&str] = &[
@@ -397,8 +398,15 @@ fn reverse_v6(a: u128) -> String {
         .join(".")
 }
 
-/// Every query name, fully qualified.
+/// Every query name, fully qualified: the edges, then the random ones.
 fn query_names(rng: &mut Rng, gen_v4: &[u32], gen_v6: &[u128]) -> Vec<String> {
+    let mut names = edge_names();
+    names.extend(random_names(rng, gen_v4, gen_v6));
+    names
+}
+
+/// The hand-picked edges, under every zone they concern.
+fn edge_names() -> Vec<String> {
     let v4_zones = [
         "set.zd.test",
         "sub.set.zd.test",
@@ -406,6 +414,7 @@ fn query_names(rng: &mut Rng, gen_v4: &[u32], gen_v6: &[u128]) -> Vec<String> {
         "trie.zd.test",
         "mix.zd.test",
         "old.zd.test",
+        "gz.zd.test",
     ];
     let v6_zones = ["set.zd.test", "v6.zd.test", "mix.zd.test"];
     let mut names = Vec::new();
@@ -439,7 +448,13 @@ fn query_names(rng: &mut Rng, gen_v4: &[u32], gen_v6: &[u128]) -> Vec<String> {
     for zone in ["dom.zd.test", "mix.zd.test"] {
         names.extend(EDGES_NAMES.iter().map(|n| format!("{n}.{zone}")));
     }
-    // Random addresses across the static data's networks and the generated data.
+    names
+}
+
+/// Seeded random names: addresses across the static data's networks and
+/// the generated data, the generated entries' edges, generated domains.
+fn random_names(rng: &mut Rng, gen_v4: &[u32], gen_v6: &[u128]) -> Vec<String> {
+    let mut names = Vec::new();
     for _ in 0..1500 {
         let net = [
             0x0a00_0000u32,
@@ -573,6 +588,16 @@ fn write_data(dir: &Path, rng: &mut Rng) -> (Vec<u32>, Vec<u128>) {
     write_world_readable(&dir.join("gen-set.txt"), &set);
     write_world_readable(&dir.join("gen-trie6.txt"), &trie6);
     write_world_readable(&dir.join("gen-dom.txt"), &gen_dnset(rng));
+    // A gzip-compressed file (rbldnsd reads those too).
+    let gz = dir.join("ip4set-b.txt.gz");
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(
+        &mut encoder,
+        &std::fs::read(source.join("ip4set-b.txt")).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(&gz, encoder.finish().unwrap()).unwrap();
+    std::fs::set_permissions(&gz, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
     (edges4, edges6)
 }
 
