@@ -22,8 +22,10 @@ use super::text::{
 use super::zone::Zone;
 use super::{DatasetKind, LineIssue, LoadError, LoadOptions, LoadStats, MAX_ISSUES_KEPT, ZoneSpec};
 
-/// The longest line read; longer lines are skipped with a note. (rbldnsd
-/// reads lines through a 64 KiB buffer and cuts them at about 32 KiB.)
+/// How much of a line is read; the rest of a longer line is skipped with a
+/// note. rbldnsd reads lines through a 64 KiB buffer and cuts long ones
+/// after 32 KiB or more, so both read the same entry from such a line (its
+/// TXT is cut to 255 bytes anyway).
 pub const MAX_LINE: usize = 32 * 1024;
 
 /// The value marking an exclusion (`!entry`) before grouping.
@@ -295,9 +297,9 @@ pub fn load_zones(specs: &[ZoneSpec], opts: &LoadOptions) -> Result<Vec<Zone>, L
         .collect()
 }
 
-/// Reads one line of at most `max` bytes into `buf` (without the newline).
-/// `None` at the end; `Some(false)` if the line was longer (then `buf` is
-/// empty and the rest of the line was skipped).
+/// Reads one line into `buf` (without the newline), keeping at most `max`
+/// bytes of it. `None` at the end; `Some(false)` if the line was longer
+/// (the rest of it is skipped).
 fn read_line(reader: &mut impl BufRead, buf: &mut Vec<u8>, max: usize) -> io::Result<Option<bool>> {
     buf.clear();
     let (mut any, mut fits) = (false, true);
@@ -309,12 +311,11 @@ fn read_line(reader: &mut impl BufRead, buf: &mut Vec<u8>, max: usize) -> io::Re
         any = true;
         let newline = chunk.iter().position(|&c| c == b'\n');
         let part = &chunk[..newline.unwrap_or(chunk.len())];
-        if fits && buf.len() + part.len() <= max {
-            buf.extend_from_slice(part);
-        } else {
+        let room = max - buf.len();
+        if part.len() > room {
             fits = false;
-            buf.clear();
         }
+        buf.extend_from_slice(&part[..part.len().min(room)]);
         let used = newline.map_or(chunk.len(), |n| n + 1);
         reader.consume(used);
         if newline.is_some() {
@@ -452,11 +453,10 @@ impl<'o> Loader<'o> {
         while let Some(fits) = read_line(&mut reader, &mut buf, MAX_LINE).map_err(&io_err)? {
             self.line += 1;
             self.stats.lines += 1;
-            if fits {
-                self.handle_line(&buf)?;
-            } else {
-                self.note(format!("line longer than {MAX_LINE} bytes (skipped)"));
+            if !fits {
+                self.note(format!("long line (truncated to {MAX_LINE} bytes)"));
             }
+            self.handle_line(&buf)?;
             if self.opts.strict
                 && let Some(issue) = self.stats.issues.first()
             {

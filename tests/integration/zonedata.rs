@@ -327,6 +327,9 @@ fn gen_ip4set(rng: &mut Rng) -> (String, Vec<u32>) {
             edges.extend([first.wrapping_sub(1), first, last, last.wrapping_add(1)]);
         }
     }
+    // A 70,000-byte line: both read its start.
+    text.push_str(&format!("10.143.255.1 :3:{}\n", "x".repeat(70_000)));
+    edges.push(0x0a8f_ff01);
     (text, edges)
 }
 
