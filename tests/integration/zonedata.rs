@@ -451,6 +451,19 @@ fn edge_names() -> Vec<String> {
     for zone in ["dom.zd.test", "mix.zd.test"] {
         names.extend(EDGES_NAMES.iter().map(|n| format!("{n}.{zone}")));
     }
+    // The RFC 5782 test points in every zone, listed in the data or not.
+    let points = [
+        reverse_v4(0x7f00_0002),
+        reverse_v4(0x7f00_0001),
+        reverse_v6(0xffff_7f00_0002),
+        reverse_v6(0xffff_7f00_0001),
+        "test".into(),
+        "invalid".into(),
+    ];
+    for spec in SPECS {
+        let zone = spec.split(':').next().unwrap();
+        names.extend(points.iter().map(|p| format!("{p}.{zone}")));
+    }
     names
 }
 
