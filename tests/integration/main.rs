@@ -16,4 +16,5 @@ mod rbldnsd;
 mod scan;
 mod sender;
 mod spf_suite;
+mod zonedata;
 mod zones;
