@@ -116,6 +116,10 @@ pub struct Zone {
     /// A positive test point other than the RFC 5782 one (domain lists that do
     /// not list `test`, such as Spamhaus DBL's `dbltest.com`).
     pub test_point: Option<String>,
+    /// Local data answering this zone in-process instead of DNS, as rbldnsd
+    /// takes it: `type:file[,file...]` (`ip4set:/var/lib/rbldnsd/zen.txt`);
+    /// relative paths are relative to the catalog file.
+    pub data: Option<String>,
     /// Answer meanings: exact addresses or CIDRs in 127.0.0.0/8.
     #[serde(serialize_with = "ser_codes")]
     pub codes: Vec<(Ipv4Net, String)>,
@@ -227,6 +231,7 @@ struct RawZone {
     notes: Option<String>,
     rate: Option<u32>,
     test_point: Option<String>,
+    data: Option<String>,
     #[serde(default)]
     codes: BTreeMap<String, String>,
     #[serde(default)]
@@ -377,6 +382,10 @@ impl Catalog {
             };
             let zone = validate(spanned.into_inner())
                 .map_err(|(key, msg)| err(Some(key.map_or(start_line, |k| key_line(&k))), msg))?;
+            let zone = Zone {
+                data: zone.data.map(|d| relative_to(file, &d)),
+                ..zone
+            };
             if !seen.insert(zone.zone.clone()) {
                 return Err(err(
                     Some(key_line(&zone.zone)),
@@ -458,6 +467,27 @@ pub struct Selection {
     pub exclude: Vec<String>,
     /// `--all-zones`: also the zones that are off by default.
     pub all: bool,
+}
+
+/// A `type:file,...` data spec with its relative files made relative to the
+/// directory of the catalog file that names them.
+fn relative_to(catalog_file: &Path, data: &str) -> String {
+    let Some((kind, files)) = data.split_once(':') else {
+        return data.to_string();
+    };
+    let dir = catalog_file.parent().unwrap_or(Path::new("."));
+    let files: Vec<String> = files
+        .split(',')
+        .map(|f| {
+            let f = f.trim();
+            if Path::new(f).is_absolute() {
+                f.to_string()
+            } else {
+                dir.join(f).display().to_string()
+            }
+        })
+        .collect();
+    format!("{kind}:{}", files.join(","))
 }
 
 /// Reads a catalog file, refusing more than [`MAX_FILE_BYTES`] (so
@@ -587,6 +617,23 @@ fn validate(raw: RawZone) -> Result<Zone, Invalid> {
             format!("zone '{zone_name}': rate must be at least 1 query per second"),
         ));
     }
+    if let Some(data) = &raw.data {
+        let (kind, files) = data.split_once(':').unwrap_or((data, ""));
+        if let Err(e) = kind.parse::<crate::zonedata::DatasetKind>() {
+            return Err((
+                Some("data".into()),
+                format!("zone '{zone_name}': data: {e}"),
+            ));
+        }
+        if files.split([',', ':']).all(|f| f.trim().is_empty()) {
+            return Err((
+                Some("data".into()),
+                format!(
+                    "zone '{zone_name}': data must be type:file[,file...], e.g. \"ip4set:/var/lib/rbldnsd/list.txt\""
+                ),
+            ));
+        }
+    }
     if let Some(tp) = &raw.test_point {
         let ok = match raw.targets {
             TargetKind::Ip => tp.parse::<std::net::IpAddr>().is_ok(),
@@ -644,6 +691,7 @@ fn validate(raw: RawZone) -> Result<Zone, Invalid> {
         notes: raw.notes,
         rate: raw.rate,
         test_point: raw.test_point,
+        data: raw.data,
         codes,
         bits,
         errors,

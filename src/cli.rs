@@ -24,6 +24,7 @@ use blocklens::config::{parse_duration, parse_resolver};
 use blocklens::dns::ResolverSettings;
 use blocklens::sources::{self, DEFAULT_MAX_TARGETS};
 use blocklens::target::{Target, TargetKind, normalize_domain};
+use blocklens::zonedata::{self, ZoneSpec};
 
 const EXAMPLES: &str = "\
 Examples:
@@ -86,6 +87,11 @@ struct ListArgs {
     /// Leave this zone out (repeatable).
     #[arg(long, value_name = "ZONE")]
     exclude_zone: Vec<String>,
+
+    /// Answer ZONE in-process from rbldnsd data files instead of DNS
+    /// (repeatable; TYPE is ip4set, ip4tset, ip4trie, ip6tset, ip6trie or dnset).
+    #[arg(long, value_name = "ZONE:TYPE:FILE[,FILE]")]
+    zone_data: Vec<String>,
 
     /// Also query zones that are off by default (never dead ones, nor ones that
     /// need a key or a registration).
@@ -308,8 +314,8 @@ Exit codes: 0 listed (with --health: every zone healthy), 2 bad input,
 /// What the binary does: a command of the library, or print something
 /// generated from these definitions.
 pub enum Action {
-    /// Run a library command.
-    Run(Box<Config>, Command),
+    /// Run a library command, after printing these notes on stderr.
+    Run(Box<Config>, Command, Vec<String>),
     /// Write this text to stdout (completions, man page).
     Print(Vec<u8>),
 }
@@ -410,6 +416,7 @@ fn keep_applicable(sub: &clap::Command, before: Vec<OsString>) -> Vec<OsString> 
 impl Cli {
     /// Validates everything and builds what the binary runs.
     pub fn into_action(self) -> anyhow::Result<Action> {
+        let mut notes = Vec::new();
         let (config, command) = match self.command {
             CommandArgs::Completions { shell } => {
                 let mut buf = Vec::new();
@@ -430,8 +437,11 @@ impl Cli {
                 load,
                 output,
             } => {
-                let check = check_command(&targets, sender, helo, &lists)?;
-                (config(dns, Some(load), output), Command::Check(check))
+                let selected = select(&lists, true)?;
+                let check = check_command(&targets, sender, helo, selected.zones)?;
+                notes = selected.notes;
+                let config = config(dns, Some(load), output, selected.local);
+                (config, Command::Check(check))
             }
             CommandArgs::Explain {
                 file,
@@ -443,8 +453,19 @@ impl Cli {
                 dns,
                 output,
             } => {
-                let explain = explain_command(file.as_deref(), ip, sender, helo, offline, &lists)?;
-                (config(dns, None, output), Command::Explain(explain))
+                let selected = select(&lists, false)?;
+                let overrides = explain_overrides(ip, sender, helo, offline)?;
+                let explain = explain::Explain {
+                    text: read_input(file.as_deref())?,
+                    overrides,
+                    catalog: selected.catalog,
+                    zones: selected.zones,
+                };
+                notes = selected.notes;
+                (
+                    config(dns, None, output, selected.local),
+                    Command::Explain(explain),
+                )
             }
             CommandArgs::Scan {
                 sources,
@@ -459,7 +480,9 @@ impl Cli {
                 load,
                 output,
             } => {
-                let (zones, left_out) = scan_zones(&lists, no_txt)?;
+                let selected = select(&lists, true)?;
+                let (zones, left_out) = scan_zones(selected.zones, !lists.zone.is_empty(), no_txt)?;
+                notes = selected.notes;
                 let scan = scan::Scan {
                     blocks: sources::parse_sources(&sources, max_targets)?,
                     zones,
@@ -469,7 +492,8 @@ impl Cli {
                     shard: shard.unwrap_or_default(),
                     left_out,
                 };
-                (config(dns, Some(load), output), Command::Scan(scan))
+                let config = config(dns, Some(load), output, selected.local);
+                (config, Command::Scan(scan))
             }
             CommandArgs::Spf {
                 domain,
@@ -480,7 +504,7 @@ impl Cli {
                 output,
             } => {
                 let spf = spf_command(&domain, &ip, helo, sender)?;
-                (config(dns, None, output), Command::Spf(spf))
+                (config(dns, None, output, Vec::new()), Command::Spf(spf))
             }
             CommandArgs::Zones {
                 health,
@@ -489,22 +513,28 @@ impl Cli {
                 load,
                 output,
             } => {
-                let catalog = catalog(&lists)?;
+                let selected = select(&lists, false)?;
                 let zones = if health || !lists.zone.is_empty() || !lists.exclude_zone.is_empty() {
-                    catalog.select(&selection(&lists))?
+                    selected.zones
                 } else {
-                    catalog.zones
+                    selected.catalog.zones
                 };
-                let zones = zones::Zones { zones, health };
-                (config(dns, Some(load), output), Command::Zones(zones))
+                notes = selected.notes;
+                let config = config(dns, Some(load), output, selected.local);
+                (config, Command::Zones(zones::Zones { zones, health }))
             }
         };
-        Ok(Action::Run(Box::new(config), command))
+        Ok(Action::Run(Box::new(config), command, notes))
     }
 }
 
 /// The settings shared by every command.
-fn config(dns: DnsArgs, load: Option<LoadArgs>, output: OutputArgs) -> Config {
+fn config(
+    dns: DnsArgs,
+    load: Option<LoadArgs>,
+    output: OutputArgs,
+    local: Vec<zonedata::Zone>,
+) -> Config {
     let format = match (output.json, output.format) {
         (true, _) | (false, Some(FormatArg::Json)) => Format::Json,
         (false, Some(FormatArg::Ndjson)) => Format::Ndjson,
@@ -530,6 +560,7 @@ fn config(dns: DnsArgs, load: Option<LoadArgs>, output: OutputArgs) -> Config {
         engine,
         format,
         style,
+        local,
     }
 }
 
@@ -553,16 +584,73 @@ fn selection(lists: &ListArgs) -> Selection {
     }
 }
 
-/// The selected zones; an empty selection is an error.
-fn selected_zones(lists: &ListArgs) -> anyhow::Result<(Catalog, Vec<Zone>)> {
+/// The catalog, the zones a run queries, and the local data answering some
+/// of them.
+struct Selected {
+    catalog: Catalog,
+    zones: Vec<Zone>,
+    local: Vec<zonedata::Zone>,
+    /// What loading the local data read, for stderr.
+    notes: Vec<String>,
+}
+
+/// Selects the zones (`--zone`, `--exclude-zone`, `--all-zones`; zones
+/// given `--zone-data` join the selection) and loads the local data of the
+/// selected zones (catalog `data` fields and `--zone-data`). `nonempty`:
+/// selecting nothing is an error.
+fn select(lists: &ListArgs, nonempty: bool) -> anyhow::Result<Selected> {
     let catalog = catalog(lists)?;
-    let zones = catalog.select(&selection(lists))?;
-    if zones.is_empty() {
+    let mut specs: Vec<ZoneSpec> = lists
+        .zone_data
+        .iter()
+        .map(|s| s.parse::<ZoneSpec>())
+        .collect::<Result<_, _>>()?;
+    let mut wanted = selection(lists);
+    let mut zones = catalog.select(&wanted)?;
+    for spec in &specs {
+        if !zones.iter().any(|z| z.query_zone == spec.zone) {
+            wanted.zones = vec![spec.zone.clone()];
+            zones.extend(catalog.select(&wanted)?);
+        }
+    }
+    if nonempty && zones.is_empty() {
         bail!(
             "no zone selected: the catalog has no zone that is on by default (use --zone or --all-zones)"
         );
     }
-    Ok((catalog, zones))
+    for z in &zones {
+        if let Some(data) = &z.data
+            && !specs.iter().any(|s| s.zone == z.query_zone)
+        {
+            specs.push(format!("{}:{data}", z.query_zone).parse()?);
+        }
+    }
+    let local = zonedata::load_zones(&specs, &zonedata::LoadOptions::default())?;
+    let notes = local.iter().map(load_note).collect();
+    Ok(Selected {
+        catalog,
+        zones,
+        local,
+        notes,
+    })
+}
+
+/// What was read for a local zone: entries, and the lines skipped.
+fn load_note(zone: &zonedata::Zone) -> String {
+    let (mut entries, mut issues, mut first) = (0, 0, None);
+    for d in zone.datasets() {
+        entries += d.stats().entries;
+        issues += d.stats().issue_count;
+        first = first.or_else(|| d.stats().issues.first().map(ToString::to_string));
+    }
+    let skipped = match first {
+        Some(f) => format!("; {issues} line(s) skipped or cut, first {f}"),
+        None => String::new(),
+    };
+    format!(
+        "{} is answered from local data: {entries} entries{skipped}",
+        zone.name()
+    )
 }
 
 /// A `--sender` value (a domain or an address) as a domain.
@@ -612,7 +700,7 @@ fn check_command(
     targets: &[String],
     sender: Option<String>,
     helo: Option<String>,
-    lists: &ListArgs,
+    zones: Vec<Zone>,
 ) -> anyhow::Result<check::Check> {
     let sender = sender.as_deref().map(sender_domain).transpose()?;
     let targets = check_targets(targets)?;
@@ -623,7 +711,6 @@ fn check_command(
             "--sender checks SPF, DMARC and reverse DNS for IP targets, and '{d}' is a domain: check domains without --sender (the sender domain itself is checked on the domain lists)"
         );
     }
-    let (_, zones) = selected_zones(lists)?;
     Ok(check::Check {
         targets,
         zones,
@@ -632,15 +719,13 @@ fn check_command(
     })
 }
 
-fn explain_command(
-    file: Option<&Path>,
+/// The facts given to `explain` on the command line.
+fn explain_overrides(
     ip: Option<String>,
     sender: Option<String>,
     helo: Option<String>,
     offline: bool,
-    lists: &ListArgs,
-) -> anyhow::Result<explain::Explain> {
-    let bytes = read_input(file)?;
+) -> anyhow::Result<blocklens::explain::Overrides> {
     let ip = ip
         .map(|s| match Target::parse(&s) {
             Ok(Target::Ip(ip)) => Ok(ip),
@@ -648,29 +733,25 @@ fn explain_command(
         })
         .transpose()?;
     let sender = sender.as_deref().map(sender_domain).transpose()?;
-    let catalog = catalog(lists)?;
-    let zones = catalog.select(&selection(lists))?;
-    Ok(explain::Explain {
-        text: String::from_utf8_lossy(&bytes).into_owned(),
-        overrides: blocklens::explain::Overrides {
-            ip,
-            sender,
-            helo,
-            offline,
-        },
-        catalog,
-        zones,
+    Ok(blocklens::explain::Overrides {
+        ip,
+        sender,
+        helo,
+        offline,
     })
 }
 
 /// The IP zones a scan queries, and the ones left out of the default set
 /// because their usage policy caps the query rate (a /24 at 5 queries/s is
 /// almost a minute; a /16 is hours).
-fn scan_zones(lists: &ListArgs, no_txt: bool) -> anyhow::Result<(Vec<Zone>, Vec<Zone>)> {
-    let (_, mut zones) = selected_zones(lists)?;
+fn scan_zones(
+    mut zones: Vec<Zone>,
+    named: bool,
+    no_txt: bool,
+) -> anyhow::Result<(Vec<Zone>, Vec<Zone>)> {
     zones.retain(|z| z.targets == TargetKind::Ip);
     let mut left_out = Vec::new();
-    if lists.zone.is_empty() {
+    if !named {
         (zones, left_out) = zones.into_iter().partition(|z| z.rate.is_none());
     }
     if zones.is_empty() {
@@ -709,8 +790,8 @@ fn spf_command(
     })
 }
 
-/// Reads the explain input, refusing more than `MAX_INPUT` bytes.
-fn read_input(file: Option<&Path>) -> anyhow::Result<Vec<u8>> {
+/// Reads the explain input (lossy UTF-8), refusing more than `MAX_INPUT` bytes.
+fn read_input(file: Option<&Path>) -> anyhow::Result<String> {
     use std::io::Read;
     let limit = blocklens::bounce::MAX_INPUT as u64;
     let mut buf = Vec::new();
@@ -738,5 +819,5 @@ fn read_input(file: Option<&Path>) -> anyhow::Result<Vec<u8>> {
             limit / 1024 / 1024
         );
     }
-    Ok(buf)
+    Ok(String::from_utf8_lossy(&buf).into_owned())
 }

@@ -23,6 +23,8 @@ pub struct Config {
     pub format: Format,
     /// Colour and decoration for human output.
     pub style: Style,
+    /// Zones answered in-process from local data (rbldnsd files).
+    pub local: Vec<crate::zonedata::Zone>,
 }
 
 /// How hard to push.

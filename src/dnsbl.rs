@@ -98,15 +98,28 @@ fn listing_meanings(zone: &Zone, ip: Ipv4Addr) -> Vec<String> {
 /// zone says `txt = true`. The result is not yet adjusted for the zone's test
 /// point (see [`Probe::adjust`]).
 pub async fn check_zone(dns: &dyn Dns, zone: &Zone, target: &Target) -> ZoneResult {
-    let outcome = dns
-        .lookup(&target.query_name(&zone.query_zone), RecordType::A)
-        .await;
-    let query = target.query_name(&zone.zone);
+    let name = target.query_name(&zone.query_zone);
+    let outcome = dns.lookup(&name, RecordType::A).await;
+    let mut result = zone_result(zone, target, outcome);
+    if result.status == Status::Listed && zone.txt {
+        match dns.lookup(&name, RecordType::Txt).await {
+            Outcome::Failed(f) => {
+                result.detail = Some(format!("the TXT reason could not be fetched: {f}"));
+            }
+            txt => result.txt = txt.txts(),
+        }
+    }
+    result
+}
+
+/// The result of `zone` for `target` from the outcome of its A query
+/// (without TXT, and not yet adjusted for the zone's test points).
+pub fn zone_result(zone: &Zone, target: &Target, outcome: Outcome) -> ZoneResult {
     let mut result = ZoneResult {
         zone: zone.zone.clone(),
         name: zone.name.clone(),
         role: zone.role,
-        query,
+        query: target.query_name(&zone.zone),
         status: Status::Error,
         answers: vec![],
         meanings: vec![],
@@ -126,15 +139,6 @@ pub async fn check_zone(dns: &dyn Dns, zone: &Zone, target: &Target) -> ZoneResu
             result.status = decoded.status;
             result.meanings = decoded.meanings;
             result.detail = decoded.detail;
-            if result.status == Status::Listed && zone.txt {
-                let name = target.query_name(&zone.query_zone);
-                match dns.lookup(&name, RecordType::Txt).await {
-                    Outcome::Failed(f) => {
-                        result.detail = Some(format!("the TXT reason could not be fetched: {f}"));
-                    }
-                    txt => result.txt = txt.txts(),
-                }
-            }
         }
     }
     result
@@ -263,6 +267,12 @@ impl Probe {
                 ),
             ),
         }
+    }
+
+    /// Whether this zone's NXDOMAIN means not listed (its positive test
+    /// point is listed and it does not list everything).
+    pub fn trusts_nxdomain(&self) -> bool {
+        self.nxdomain_trusted && self.health != Health::ListsEverything
     }
 
     /// Adjusts a target's result for what the test points showed: NXDOMAIN

@@ -19,7 +19,16 @@ fn main() -> ExitCode {
         Err(e) => return clap_error(e, &help),
     };
     let (config, command) = match cli.into_action() {
-        Ok(cli::Action::Run(config, command)) => (config, command),
+        Ok(cli::Action::Run(config, command, notes)) => {
+            for note in notes {
+                let _ = writeln!(
+                    io::stderr(),
+                    "blocklens: note: {}",
+                    blocklens::render::sanitize(&note)
+                );
+            }
+            (config, command)
+        }
         Ok(cli::Action::Print(text)) => {
             let mut out = io::stdout().lock();
             return match out.write_all(&text).and_then(|()| out.flush()) {

@@ -236,6 +236,19 @@ impl ExitStatus {
         }
     }
 
+    /// The exit status of a scan: interrupted, else listed wins, then incomplete.
+    pub fn from_scan(stats: &ScanStats) -> ExitStatus {
+        if stats.interrupted {
+            ExitStatus::Interrupted
+        } else if stats.listed > 0 {
+            ExitStatus::Listed
+        } else if stats.incomplete > 0 {
+            ExitStatus::Incomplete
+        } else {
+            ExitStatus::Clean
+        }
+    }
+
     /// The exit status for a set of verdicts: listed wins, then incomplete.
     pub fn from_verdicts(verdicts: impl IntoIterator<Item = Verdict>) -> ExitStatus {
         let mut status = ExitStatus::Clean;
@@ -413,4 +426,26 @@ pub struct ScanSummary {
     pub queries: u64,
     /// Wall time.
     pub elapsed: std::time::Duration,
+}
+
+impl ScanStats {
+    /// Counts a report.
+    pub fn count(&mut self, report: &Report) {
+        self.targets += 1;
+        match report.verdict {
+            Verdict::Listed => self.listed += 1,
+            Verdict::Incomplete => self.incomplete += 1,
+            Verdict::Clean => self.clean += 1,
+        }
+        for r in &report.results {
+            if let Some(c) = self.zones.iter_mut().find(|c| c.zone == r.zone) {
+                match r.status {
+                    Status::Listed => c.listed += 1,
+                    Status::Unusable => c.unusable += 1,
+                    Status::Error => c.error += 1,
+                    Status::NotListed => {}
+                }
+            }
+        }
+    }
 }

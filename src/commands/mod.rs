@@ -16,6 +16,7 @@ use crate::catalog::Zone;
 use crate::config::Config;
 use crate::dns::{self, Counted, Dns, HickoryDns, RateLimited, ZoneBreaker};
 use crate::report::ExitStatus;
+use crate::zonedata::LocalZones;
 
 /// Why a run could not complete.
 #[derive(Debug, thiserror::Error)]
@@ -73,8 +74,14 @@ pub(crate) struct Lookups {
 }
 
 impl Lookups {
-    /// Wraps `transport` for `zones` (their `rate` caps) and the run's `--rate`.
+    /// Wraps `transport` for `zones` (their `rate` caps) and the run's
+    /// `--rate`; zones with local data are answered from memory in front of it.
     pub fn new(transport: Arc<dyn Dns>, zones: &[Zone], config: &Config) -> Lookups {
+        let transport: Arc<dyn Dns> = if config.local.is_empty() {
+            transport
+        } else {
+            Arc::new(LocalZones::new(config.local.clone(), transport))
+        };
         let counter = Arc::new(Counted::new(transport));
         let caps = zones
             .iter()

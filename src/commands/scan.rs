@@ -2,16 +2,23 @@
 //! with a progress bar and a summary.
 
 use std::io::Write;
+use std::net::IpAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+use futures::future::BoxFuture;
 
 use crate::catalog::Zone;
 use crate::config::{Config, Format, Style};
-use crate::dns::{self, BulkUdp, Dns, HickoryDns};
-use crate::engine;
+use crate::dns::{self, BulkUdp, Dns, Failure, HickoryDns, Outcome, RecordType};
+use crate::dnsbl::Probe;
+use crate::engine::{self, Emit, LocalScan};
 use crate::render::{self, Exporter, Progress};
-use crate::report::{ExitStatus, ScanSummary, Verdict};
+use crate::report::{ExitStatus, ScanStats, ScanSummary, Verdict};
 use crate::sources::{self, Block, Shard};
+use crate::target::Family;
+use crate::zonedata::{self, LocalZones};
 
 use super::{Lookups, RunError};
 
@@ -99,33 +106,45 @@ impl Scan {
                 writeln!(err, "blocklens: note: {}", render::sanitize(&note))?;
             }
         }
+        let mut exporter = render::exporter(config.format, config.style, out);
+        exporter.scan_begin()?;
+        let start = Instant::now();
+        let (stats, queries) = match self.local_data(config) {
+            Some(data) => (self.run_local(config, data, &mut *exporter).await?, 0),
+            None => self.run_dns(config, &mut *exporter).await?,
+        };
+        let summary = ScanSummary {
+            stats,
+            queries,
+            elapsed: start.elapsed(),
+        };
+        exporter.scan_end(&summary)?;
+        if config.format != Format::Human && !self.quiet {
+            render::HumanExporter::new(err, Style::default()).scan_end(&summary)?;
+        }
+        Ok(ExitStatus::from_scan(&summary.stats))
+    }
+
+    /// Scans through DNS; returns the counters and the queries sent.
+    async fn run_dns(
+        &self,
+        config: &Config,
+        exporter: &mut dyn Exporter,
+    ) -> Result<(ScanStats, u64), RunError> {
         let lookups = Lookups::new(bulk_transport(config).await?, &self.zones, config);
         let counted = Arc::clone(&lookups.counter);
         let bar = Progress::new(self.targets(), self.progress && !self.quiet, move || {
             counted.queries()
         });
-        let start = Instant::now();
-        let cancel = async {
-            if tokio::signal::ctrl_c().await.is_err() {
-                // No signal handling available: never cancel.
-                futures::future::pending::<()>().await;
-            }
-        };
-        let mut exporter = render::exporter(config.format, config.style, out);
-        exporter.scan_begin()?;
-        let mut verdicts = Vec::new();
         let stats = engine::scan(
             Arc::clone(&lookups.dns),
             &self.zones,
             &self.blocks,
             self.shard,
             &config.engine,
-            cancel,
+            ctrl_c(),
             |report, stats| {
                 bar.update(stats.targets, stats.listed);
-                if verdicts.last() != Some(&report.verdict) {
-                    verdicts.push(report.verdict);
-                }
                 if !self.only_listed || report.verdict != Verdict::Clean {
                     exporter.scan_report(&report)?;
                 }
@@ -134,19 +153,94 @@ impl Scan {
         )
         .await?;
         bar.finish();
-        let summary = ScanSummary {
-            stats,
-            queries: lookups.queries(),
-            elapsed: start.elapsed(),
+        Ok((stats, lookups.queries()))
+    }
+
+    /// The local data of every zone, when the whole scan can be answered
+    /// from it: every zone has data (not expired) and every address is IPv4.
+    fn local_data<'c>(&self, config: &'c Config) -> Option<Vec<&'c zonedata::Zone>> {
+        if !self.blocks.iter().all(|b| matches!(b, Block::V4(..))) {
+            return None;
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        self.zones
+            .iter()
+            .map(|z| {
+                config
+                    .local
+                    .iter()
+                    .find(|d| d.name() == z.query_zone && !d.is_expired_at(now))
+            })
+            .collect()
+    }
+
+    /// Scans from local data only: no DNS, one address after another.
+    async fn run_local(
+        &self,
+        config: &Config,
+        data: Vec<&zonedata::Zone>,
+        exporter: &mut dyn Exporter,
+    ) -> Result<ScanStats, RunError> {
+        let answers = LocalZones::new(config.local.clone(), Arc::new(NoNetwork));
+        let mut zones = Vec::new();
+        for (zone, d) in self.zones.iter().zip(data) {
+            let probe = Probe::run(&answers, zone, Family::V4).await;
+            zones.push((zone, d, probe));
+        }
+        let bar = Progress::new(self.targets(), self.progress && !self.quiet, || 0);
+        let stop = Arc::new(AtomicBool::new(false));
+        let watcher = {
+            let stop = Arc::clone(&stop);
+            tokio::spawn(async move {
+                ctrl_c().await;
+                stop.store(true, Ordering::Relaxed);
+            })
         };
-        exporter.scan_end(&summary)?;
-        if config.format != Format::Human && !self.quiet {
-            render::HumanExporter::new(err, Style::default()).scan_end(&summary)?;
-        }
-        if summary.stats.interrupted {
-            return Ok(ExitStatus::Interrupted);
-        }
-        Ok(ExitStatus::from_verdicts(verdicts))
+        let keep_clean = !self.only_listed && config.format != Format::Human;
+        let addresses = sources::addresses(&self.blocks, self.shard).filter_map(|a| match a {
+            IpAddr::V4(v4) => Some(u32::from(v4)),
+            IpAddr::V6(_) => None,
+        });
+        let scan = LocalScan { zones };
+        let stats = tokio::task::block_in_place(|| {
+            scan.run(addresses, keep_clean, &stop, |emit, stats| {
+                bar.update(stats.targets, stats.listed);
+                match emit {
+                    Emit::Report(r) => exporter.scan_report(r),
+                    Emit::Progress => Ok(()),
+                }
+            })
+        });
+        watcher.abort();
+        bar.finish();
+        Ok(stats?)
+    }
+}
+
+/// Resolves on Ctrl-C (never, where signals cannot be handled).
+async fn ctrl_c() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        futures::future::pending::<()>().await;
+    }
+}
+
+/// The "network" of a scan answered from local data: no name outside the
+/// local zones is ever asked.
+struct NoNetwork;
+
+impl Dns for NoNetwork {
+    fn lookup<'a>(&'a self, _: &'a str, _: RecordType) -> BoxFuture<'a, Outcome> {
+        Box::pin(async {
+            Outcome::Failed(Failure::Other(
+                "not in the local data (this scan asks no DNS server)".into(),
+            ))
+        })
+    }
+
+    fn describe(&self) -> String {
+        "local data".into()
     }
 }
 

@@ -11,6 +11,7 @@ mod check;
 mod cli;
 mod explain;
 mod explain_corpus;
+mod local_data;
 mod output;
 mod rbldnsd;
 mod scan;

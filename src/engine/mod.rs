@@ -8,6 +8,10 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 
+mod local;
+
+pub use local::{Emit, LocalScan};
+
 use crate::catalog::Zone;
 use crate::config::EngineOptions;
 use crate::dns::Dns;
@@ -256,22 +260,7 @@ pub async fn scan(
                 None => break,
             },
         };
-        stats.targets += 1;
-        match report.verdict {
-            crate::report::Verdict::Listed => stats.listed += 1,
-            crate::report::Verdict::Incomplete => stats.incomplete += 1,
-            crate::report::Verdict::Clean => stats.clean += 1,
-        }
-        for r in &report.results {
-            if let Some(c) = stats.zones.iter_mut().find(|c| c.zone == r.zone) {
-                match r.status {
-                    crate::report::Status::Listed => c.listed += 1,
-                    crate::report::Status::Unusable => c.unusable += 1,
-                    crate::report::Status::Error => c.error += 1,
-                    crate::report::Status::NotListed => {}
-                }
-            }
-        }
+        stats.count(&report);
         emit(report, &stats)?;
     }
     Ok(stats)
