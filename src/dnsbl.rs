@@ -19,7 +19,7 @@ pub struct Decoded {
     pub detail: Option<String>,
 }
 
-/// Decodes the A records of a positive answer (DESIGN.md, "Catalog format"):
+/// Decodes the A records of a positive answer (README, "The catalog"):
 /// an answer outside 127.0.0.0/8 makes the result `error`; error codes are
 /// checked first; then `codes` (most specific key wins) or `bits`.
 pub fn decode(zone: &Zone, answers: &[Ipv4Addr]) -> Decoded {

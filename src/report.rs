@@ -7,7 +7,7 @@ use crate::catalog::Role;
 use crate::target::TargetKind;
 
 crate::words::words! {
-/// The status of one zone for one target (DESIGN.md, "Outcomes are values").
+/// The status of one zone for one target (ARCHITECTURE.md, "Invariants").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Status {
     /// The zone answered with a listing code in 127.0.0.0/8.
@@ -181,7 +181,7 @@ impl SenderReport {
     }
 }
 
-/// DESIGN.md: `listed` if a block zone lists it; else `incomplete` if any zone
+/// The verdict (README, "What the statuses mean"): `listed` if a block zone lists it; else `incomplete` if any zone
 /// was unusable or failed, or no zone applied at all; else `clean`.
 pub fn verdict(results: &[ZoneResult]) -> Verdict {
     if results
@@ -200,7 +200,7 @@ pub fn verdict(results: &[ZoneResult]) -> Verdict {
     }
 }
 
-/// The process exit status (DESIGN.md, "Exit codes").
+/// The process exit status (README, "Exit codes").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ExitStatus {
     /// 0: clean.
