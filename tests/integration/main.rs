@@ -7,6 +7,7 @@
 mod common;
 
 mod bad_input;
+mod bounce_sets;
 mod check;
 mod explain;
 mod explain_corpus;
