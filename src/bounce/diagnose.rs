@@ -2,6 +2,7 @@
 //! recipients that share it grouped), each with its cause, the rule and
 //! phrase that decided, the list named, and the facts to verify it with.
 
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::LazyLock;
 
@@ -10,7 +11,7 @@ use serde::Serialize;
 use super::knowledge::{Cause, Confidence, Knowledge, Stage};
 use super::lists::{ListIndex, NamedList};
 use super::matcher::{Query, RuleMatch};
-use super::original::{Original, address_domain};
+use super::original::{DkimSignature, Original, address_domain};
 use super::parse::mask_dqs;
 use super::{Bounce, Failure, Form};
 use crate::catalog::Catalog;
@@ -125,34 +126,55 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// The diagnoses of a bounce.
+    /// The diagnoses of a bounce: failures with the same diagnostic text and
+    /// status are classified once and listed as one diagnosis.
     pub fn diagnose(&self, bounce: &Bounce) -> Report {
         let mut diagnoses: Vec<Diagnosis> = Vec::new();
+        let mut index: HashMap<(&str, Option<&str>), usize> = HashMap::new();
+        let mut seen: Vec<HashSet<String>> = Vec::new();
         for f in &bounce.failures {
-            let d = self.classify(f);
-            match diagnoses
-                .iter_mut()
-                .find(|x| x.diagnostic == d.diagnostic && x.status == d.status && x.rule == d.rule)
-            {
-                Some(same) => {
-                    for r in d.recipients {
-                        if !same.recipients.iter().any(|x| x.eq_ignore_ascii_case(&r)) {
-                            same.recipients.push(r);
-                        }
-                    }
+            let key = (f.diagnostic.as_str(), f.status.as_deref());
+            let i = match index.get(&key) {
+                Some(i) => *i,
+                None => {
+                    let mut d = self.classify(f);
+                    d.recipients.clear();
+                    diagnoses.push(d);
+                    seen.push(HashSet::new());
+                    index.insert(key, diagnoses.len() - 1);
+                    diagnoses.len() - 1
                 }
-                None => diagnoses.push(d),
+            };
+            for r in &f.recipients {
+                if seen[i].insert(r.to_ascii_lowercase()) {
+                    diagnoses[i].recipients.push(mask_dqs(r));
+                }
             }
         }
         let provider = match diagnoses.first().and_then(|d| d.provider.clone()) {
             Some(p) if diagnoses.iter().all(|d| d.provider.as_deref() == Some(&p)) => Some(p),
             _ => None,
         };
+        let o = &bounce.original;
         Report {
-            reporting_mta: bounce.reporting_mta.clone(),
+            reporting_mta: mask_opt(&bounce.reporting_mta),
             arrival_date: bounce.arrival_date.clone(),
-            envelope_sender_domain: bounce.envelope_sender.as_deref().and_then(address_domain),
-            original: bounce.original.clone(),
+            envelope_sender_domain: mask_opt(
+                &bounce.envelope_sender.as_deref().and_then(address_domain),
+            ),
+            original: Original {
+                from_domain: mask_opt(&o.from_domain),
+                return_path_domain: mask_opt(&o.return_path_domain),
+                dkim: o
+                    .dkim
+                    .iter()
+                    .map(|k| DkimSignature {
+                        domain: mask_dqs(&k.domain),
+                        selector: k.selector.clone(),
+                    })
+                    .collect(),
+                message_id: mask_opt(&o.message_id),
+            },
             form: bounce.form,
             provider,
             diagnoses,
@@ -174,11 +196,11 @@ impl<'a> Reader<'a> {
         let best = self.knowledge.best_match(&q, &detected);
         let list = self.lists.find(text);
         let mut d = Diagnosis {
-            recipients: f.recipients.clone(),
+            recipients: f.recipients.iter().map(|r| mask_dqs(r)).collect(),
             action: f.action.clone(),
             status: f.status.clone(),
             reply_code: f.reply_code,
-            remote_mta: f.remote_mta.clone(),
+            remote_mta: mask_opt(&f.remote_mta),
             stage: f.stage,
             diagnostic: mask_dqs(text),
             cause: Cause::Unknown,
@@ -194,7 +216,7 @@ impl<'a> Reader<'a> {
             provider_name: detected.first().map(|p| p.name.clone()),
             ip: f.client_ip,
             list: None,
-            sender_domain: f.sender_domain.clone(),
+            sender_domain: mask_opt(&f.sender_domain),
             receiver_misconfigured: false,
         };
         // A provider's own rule, or a blocklist rule, keeps its verdict; any
@@ -263,6 +285,11 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// A DQS key is the receiver's secret: masked in everything a report shows.
+fn mask_opt(v: &Option<String>) -> Option<String> {
+    v.as_deref().map(mask_dqs)
+}
+
 /// Fills `{ip}` and `{domain}` in a link.
 fn fill(link: &str, ip: Option<IpAddr>, domain: Option<&str>) -> String {
     link.replace("{ip}", &ip.map(|i| i.to_string()).unwrap_or_default())
@@ -326,16 +353,21 @@ impl Facts {
 /// Reads a rejection text with the built-in catalog.
 pub fn read(input: &str) -> Facts {
     static CATALOG: LazyLock<Catalog> = LazyLock::new(Catalog::builtin);
-    read_with(input, &CATALOG)
+    static READER: LazyLock<Reader<'static>> = LazyLock::new(|| Reader::new(&CATALOG));
+    facts(input, &READER)
 }
 
 /// Reads a rejection text: the first diagnosis and the message's facts.
 /// Empty or oversized input gives `unknown`.
 pub fn read_with(input: &str, catalog: &Catalog) -> Facts {
+    facts(input, &Reader::new(catalog))
+}
+
+fn facts(input: &str, reader: &Reader<'_>) -> Facts {
     let Ok(bounce) = super::parse(input.as_bytes()) else {
         return Facts::unknown();
     };
-    let report = diagnose(&bounce, catalog);
+    let report = reader.diagnose(&bounce);
     let Some(d) = report.diagnoses.first() else {
         return Facts {
             reporting_mta: report.reporting_mta.clone(),

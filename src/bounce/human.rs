@@ -51,7 +51,7 @@ fn re(s: &str) -> Regex {
 /// A line that starts the returned message (inline copy).
 static RETURNED_MARKER: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)^[\s\-=_*|>#]*(?:(?:this is a |here is a |below (?:this line )?is a |enclosed is a |included is a |attached is a |following is a )?copy of (?:the |your )?(?:original )?message|original message(?: headers?| follows| info| text)?\b\s*[-:=]*\s*$|original message (?:follows|headers?|info)|original mail info|message headers? follows?|the header of the original message|headers of the original message|returned message|message text follows|undelivered message headers|unsent message below|the text you sent follows|your message reads)",
+        r"(?i)^[\s\-=_*|>#]*(?:(?:this is a |here is a |below (?:this line )?is a |enclosed is a |included is a |attached is a |following is a )?copy of (?:the |your )?(?:original )?message|original message(?: headers?| follows| info| text)?(?-u:\b)\s*[-:=]*\s*$|original message (?:follows|headers?|info)|original mail info|message headers? follows?|the header of the original message|headers of the original message|returned message|message text follows|undelivered message headers|unsent message below|the text you sent follows|your message reads)",
     )
 });
 
@@ -63,14 +63,14 @@ static LINE_REPLY: LazyLock<Regex> =
 /// enhanced status, a word, or a repeated code.
 static INLINE_REPLY: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r#"(?:^|[\s;:(\['"<>#=])([45][0-5]\d)(?:[\s-]+[245]\.\d{1,3}\.\d{1,3}\b|[ -]+[A-Za-z<\["'#(]|[ -]+[45]\d\d[ -])"#,
+        r#"(?:^|[\s;:(\['"<>#=])([45][0-5]\d)(?:[\s-]+[245]\.\d{1,3}\.\d{1,3}(?-u:\b)|[ -]+[A-Za-z<\["'#(]|[ -]+[45]\d\d[ -])"#,
     )
 });
 
 /// Phrases that introduce the receiver's text.
 static MARKER: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)(?:the error that the other server returned was:|the response (?:from the remote server )?was:|technical details of (?:permanent|temporary) failure:|for the following reason:|remote host said:|remote server returned|generated response:|failure reasons|-+\s*server message|error message from the remote server:?|the following error was returned:?|\breason:)",
+        r"(?i)(?:the error that the other server returned was:|the response (?:from the remote server )?was:|technical details of (?:permanent|temporary) failure:|for the following reason:|remote host said:|remote server returned|generated response:|failure reasons|-+\s*server message|error message from the remote server:?|the following error was returned:?|(?-u:\b)reason:)",
     )
 });
 
@@ -87,21 +87,24 @@ static STAGES: LazyLock<Vec<(Regex, Option<Stage>)>> = LazyLock::new(|| {
     vec![
         (
             re(
-                r"(?i)in reply to (rcpt to|mail from|end of data|data|helo|ehlo|starttls|auth|xforward)\b",
+                r"(?i)in reply to (rcpt to|mail from|end of data|data|helo|ehlo|starttls|auth|xforward)(?-u:\b)",
             ),
             None,
         ),
         (
             re(
-                r"(?i)\bafter (rcpt to|mail from|end of data|data|initial connection|ehlo|helo|starttls)\b",
+                r"(?i)(?-u:\b)after (rcpt to|mail from|end of data|data|initial connection|ehlo|helo|starttls)(?-u:\b)",
             ),
             None,
         ),
         (
-            re(r"(?i)did not like our (rcpt to|mail from|data|ehlo|helo)\b"),
+            re(r"(?i)did not like our (rcpt to|mail from|data|ehlo|helo)(?-u:\b)"),
             None,
         ),
-        (re(r"(?i)\bfor (text|rcpt|mail|data) command\b"), None),
+        (
+            re(r"(?i)(?-u:\b)for (text|rcpt|mail|data) command(?-u:\b)"),
+            None,
+        ),
         (re(r"\[(RCPT_TO|MAIL_FROM|DATA)\]"), None),
         (re(r"(?i)refused to talk to me"), Some(Stage::Connect)),
         (re(r"(?i)does not like recipient"), Some(Stage::Rcpt)),
@@ -111,7 +114,7 @@ static STAGES: LazyLock<Vec<(Regex, Option<Stage>)>> = LazyLock::new(|| {
             Some(Stage::Data),
         ),
         (
-            re(r"(?i)smtp command\s*\n\s*(data|rcpt to|mail from)\b"),
+            re(r"(?i)smtp command\s*\n\s*(data|rcpt to|mail from)(?-u:\b)"),
             None,
         ),
     ]
@@ -119,9 +122,9 @@ static STAGES: LazyLock<Vec<(Regex, Option<Stage>)>> = LazyLock::new(|| {
 
 static REMOTE: LazyLock<Vec<Regex>> = LazyLock::new(|| {
     [
-        r"(?i)\bhost\s+([a-z0-9][a-z0-9.-]*\.[a-z]{2,}|\d{1,3}(?:\.\d{1,3}){3})\s*\[[0-9a-f:.]+\]",
+        r"(?i)(?-u:\b)host\s+([a-z0-9][a-z0-9.-]*\.[a-z]{2,}|\d{1,3}(?:\.\d{1,3}){3})\s*\[[0-9a-f:.]+\]",
         r"(?i)while talking to ([a-z0-9][a-z0-9.-]*\.[a-z]{2,})\.?:",
-        r"(?i)\bhost:\s*([a-z0-9][a-z0-9.-]*\.[a-z]{2,})\s*\(",
+        r"(?i)(?-u:\b)host:\s*([a-z0-9][a-z0-9.-]*\.[a-z]{2,})\s*\(",
         r"(?im)^\s*([a-z0-9][a-z0-9.-]*\.[a-z]{2,})\s*\[[0-9a-f:.]+\]\s+did not like",
         r"(?im)^\s*(\d{1,3}(?:\.\d{1,3}){3}) (?:does not like|failed after)",
         r"(?i)([a-z0-9][a-z0-9.-]*\.[a-z]{2,}) (?:rejected your message|gave this error)",
@@ -276,7 +279,7 @@ pub fn read(text: &str) -> Human {
     };
     let lines: Vec<&str> = body.lines().collect();
     let mut i = 0;
-    while i < lines.len() {
+    while i < lines.len() && human.blocks.len() + human.pending.len() < super::MAX_FAILURES {
         let Some((addr, rest)) = recipient_line(lines[i]) else {
             i += 1;
             continue;

@@ -707,3 +707,136 @@ impl Knowledge {
         self.providers.iter().find(|p| p.id == id)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str) -> Result<Knowledge, KnowledgeError> {
+        Knowledge::from_files(&[("t.toml", text)])
+    }
+
+    const OK: &str = "[[rule]]\nid = \"a\"\npattern = 'x'\ncause = \"spf\"\nconfidence = \"high\"\nmeaning = \"m\"\nadvice = \"a\"\nsource = \"s\"\n";
+
+    #[test]
+    fn the_builtin_knowledge_loads_and_every_file_is_embedded() {
+        let k = Knowledge::builtin();
+        assert!(k.rules.len() > 50, "{} rules", k.rules.len());
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("lists/rejections");
+        let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".toml"))
+            .collect();
+        on_disk.sort();
+        let embedded: Vec<&str> = BUILTIN_FILES.iter().map(|(n, _)| *n).collect();
+        assert_eq!(
+            on_disk, embedded,
+            "lists/rejections and BUILTIN_FILES differ"
+        );
+        // Loading the directory gives the same knowledge.
+        let loaded = Knowledge::load(&dir).unwrap();
+        assert_eq!(loaded.rules.len(), k.rules.len());
+        for needed in [
+            "rfc3463-x.7.1",
+            "rfc7372-x.7.23",
+            "rfc7505-x.7.27",
+            "generic-blocked-using",
+        ] {
+            assert!(k.rules.iter().any(|r| r.id == needed), "{needed}");
+        }
+    }
+
+    #[test]
+    fn bad_files_are_refused_with_file_line_and_reason() {
+        assert!(load(OK).is_ok());
+        let cases: &[(&str, &str, usize)] = &[
+            (&format!("{OK}\n{OK}"), "defined twice", 11),
+            (
+                &OK.replace("pattern = 'x'", "pattern = '(?<=x)y'"),
+                "does not compile",
+                3,
+            ),
+            (&OK.replace("\"spf\"", "\"spam\""), "unknown variant", 4),
+            (
+                &OK.replace("\"spf\"", "\"not_policy\""),
+                "needs a reason",
+                4,
+            ),
+            (
+                &OK.replace(
+                    "cause = \"spf\"",
+                    "cause = \"not_policy\"\nreason = \"busy\"",
+                ),
+                "not a not_policy reason",
+                5,
+            ),
+            (
+                &OK.replace("\"spf\"", "\"unknown\""),
+                "never written in data",
+                4,
+            ),
+            (
+                &OK.replace("pattern = 'x'\n", ""),
+                "needs a status or a pattern",
+                2,
+            ),
+            (
+                &OK.replace("pattern = 'x'", "status = [\"5.7\"]"),
+                "not an enhanced status",
+                3,
+            ),
+            (
+                &OK.replace("source = \"s\"", "source = \"s\"\nlink = \"ftp://x\""),
+                "link must start",
+                9,
+            ),
+            (
+                &OK.replace("advice = \"a\"", "advice = \" \""),
+                "empty advice",
+                7,
+            ),
+            (&OK.replace("id = \"a\"", "id = \"A b\""), "rule id", 2),
+            (
+                &OK.replace("source = \"s\"", "source = \"s\"\ncolour = \"red\""),
+                "unknown field",
+                9,
+            ),
+            (
+                &OK.replace("pattern = 'x'", "pattern = 'x'\nprovider = \"nobody\""),
+                "not defined",
+                2,
+            ),
+            (
+                "[[provider]]\nid = \"p\"\nname = \"P\"\ndetect = ['(']\n",
+                "does not compile",
+                4,
+            ),
+            (
+                "[[provider]]\nid = \"p\"\nname = \"P\"\n[[provider]]\nid = \"p\"\nname = \"Q\"\n",
+                "defined twice",
+                5,
+            ),
+        ];
+        for (text, what, line) in cases {
+            let e = load(text).unwrap_err();
+            let msg = e.to_string();
+            assert!(msg.contains(what), "{text}\n=> {msg}");
+            assert_eq!(e.line, Some(*line), "{text}\n=> {msg}");
+            assert!(msg.starts_with(&format!("t.toml:{line}: ")), "{msg}");
+        }
+    }
+
+    #[test]
+    fn status_patterns() {
+        let k = load(&OK.replace("pattern = 'x'", "status = [\"5.7.*\", \"4.2.1\"]")).unwrap();
+        let r = &k.rules[0];
+        assert!(
+            r.status_matches("5.7.1") && r.status_matches("5.7.606") && r.status_matches("4.2.1")
+        );
+        assert!(
+            !r.status_matches("5.1.1") && !r.status_matches("4.2.10") && !r.status_matches("5.7")
+        );
+        assert!(!r.status_is_exact());
+    }
+}

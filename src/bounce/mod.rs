@@ -37,6 +37,10 @@ pub use matcher::{Query, RuleMatch};
 pub use original::{DkimSignature, Original};
 pub use parse::{MAX_INPUT, client_ip, mask_dqs, reply_code, sender_domain, status_code};
 
+/// At most this many failures are read from one bounce (MTAs take at most
+/// a few hundred recipients per message).
+pub const MAX_FAILURES: usize = 1000;
+
 /// A diagnostic is matched on at most this many bytes (real ones are a few
 /// hundred): rules then cost the same on any input.
 const MAX_DIAGNOSTIC: usize = 32 * 1024;
@@ -188,7 +192,8 @@ fn build(human_text: &str, dsn_text: &str, pasted: bool) -> Bounce {
         .as_deref()
         .map(original::from_text)
         .unwrap_or_default();
-    let (form, failures) = failures(&fields, &human, pasted);
+    let (form, mut failures) = failures(&fields, &human, pasted);
+    failures.truncate(MAX_FAILURES);
     Bounce {
         reporting_mta: fields.message.reporting_mta.clone(),
         arrival_date: fields.message.arrival_date.clone(),
@@ -293,13 +298,21 @@ fn failures(fields: &dsn::Dsn, human: &human::Human, pasted: bool) -> (Form, Vec
     (form, out)
 }
 
-/// The whole text as the receiver's text (a pasted line, a ticket).
-fn whole_text(text: &str) -> String {
-    let mut end = text.len().min(MAX_DIAGNOSTIC);
+/// The first `max` bytes of `text` (at a character boundary).
+fn prefix(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    text[..end].split_whitespace().collect::<Vec<_>>().join(" ")
+    &text[..end]
+}
+
+/// The whole text as the receiver's text (a pasted line, a ticket).
+fn whole_text(text: &str) -> String {
+    prefix(text, MAX_DIAGNOSTIC)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Where a failure's facts come from besides its diagnostic.
@@ -319,9 +332,11 @@ fn failure(recipients: Vec<String>, mut diagnostic: String, src: &Source<'_>) ->
         diagnostic = whole_text(&diagnostic);
     }
     let block = src.block;
-    let context = block
-        .map_or(src.context, |b| b.context.as_str())
-        .to_string();
+    let context = prefix(
+        block.map_or(src.context, |b| b.context.as_str()),
+        MAX_DIAGNOSTIC,
+    )
+    .to_string();
     let client_ip = client_ip(&diagnostic).or_else(|| client_ip(&context));
     Failure {
         recipients,

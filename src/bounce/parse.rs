@@ -191,14 +191,26 @@ pub fn sender_domain(text: &str) -> Option<String> {
     None
 }
 
-/// Masks Spamhaus DQS keys (`<key>.zen.dq.spamhaus.net`) anywhere in `text`:
-/// a key in a bounce is the receiver's secret.
+/// Masks the keys of keyed zones (`<key>.zen.dq.spamhaus.net`, Abusix's
+/// `<key>.combined.mail.abusix.zone`, any keyed zone of the built-in catalog)
+/// anywhere in `text`: a key in a bounce is the receiver's secret.
 pub fn mask_dqs(text: &str) -> String {
     static RE: LazyLock<Regex> = LazyLock::new(|| {
-        Regex::new(r"(?i)\b[a-z0-9]{20,40}\.((?:[a-z0-9-]+\.)?dq\.spamhaus\.net)\b")
-            .expect("valid regex")
+        let mut suffixes: Vec<String> = crate::catalog::Catalog::builtin()
+            .zones
+            .iter()
+            .filter_map(|z| z.zone.strip_prefix(crate::catalog::KEY_PLACEHOLDER))
+            .map(regex::escape)
+            .collect();
+        // Any Spamhaus DQS zone, listed in the catalog or not.
+        suffixes.push(r"\.[a-z0-9-]+\.dq\.spamhaus\.net".into());
+        Regex::new(&format!(
+            r"(?i)(?-u:\b)[a-z0-9-]{{1,63}}((?:{})(?-u:\b))",
+            suffixes.join("|")
+        ))
+        .expect("valid regex")
     });
-    RE.replace_all(text, "<key>.$1").into_owned()
+    RE.replace_all(text, "<key>$1").into_owned()
 }
 
 #[cfg(test)]
@@ -260,5 +272,14 @@ mod tests {
             mask_dqs("abcdefghijklmnopqrstuvwxyz.zen.dq.spamhaus.net"),
             "<key>.zen.dq.spamhaus.net"
         );
+        assert_eq!(
+            mask_dqs("using SGVsbG8gd29ybGQabcdefghijklmnopqrstuvwxyz.ZEN.dq.spamhaus.net;"),
+            "using <key>.ZEN.dq.spamhaus.net;"
+        );
+        assert_eq!(
+            mask_dqs("k3y-1.combined.mail.abusix.zone and zen.spamhaus.org"),
+            "<key>.combined.mail.abusix.zone and zen.spamhaus.org"
+        );
+        assert_eq!(mask_dqs("zen.dq.spamhaus.net"), "zen.dq.spamhaus.net");
     }
 }
