@@ -253,11 +253,11 @@ impl<'a> Reader<'a> {
             .map(|l| fill(l, d.ip, d.sender_domain.as_deref()));
         d.advice = Some(r.advice.clone());
         d.source = Some(r.source.clone());
+        // A provider's own wording names the provider, detected or not.
         if let Some(p) = r
             .provider
             .as_deref()
             .and_then(|p| self.knowledge.provider(p))
-            && m.provider_detected
         {
             d.provider = Some(p.id.clone());
             d.provider_name = Some(p.name.clone());

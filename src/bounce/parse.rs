@@ -75,7 +75,7 @@ pub fn status_code(text: &str) -> Option<String> {
 pub fn client_ip(text: &str) -> Option<IpAddr> {
     static CONTEXTS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         [
-            r"(?i)client host \[([0-9a-f:.]+)\]",
+            r"(?i)client host \[?([0-9a-f:.]+[0-9a-f])",
             r"\[([0-9a-f:.]+[0-9a-f])\s+\d{1,3}\]",
             r"(?i)rcpt from [^\s\[]*\[([0-9a-f:.]+)\]",
             r"(?i)connect from [^\s\[]*\[([0-9a-f:.]+)\]",
@@ -94,7 +94,11 @@ pub fn client_ip(text: &str) -> Option<IpAddr> {
             r"(?i)\b([0-9a-f:.]+[0-9a-f]) (?:is |was |has been )?(?:blocked|listed|blacklisted|blocklisted|rejected)",
             r"(?i)(?:blocked|listed|rejected)[^\n]{0,40}?\[([0-9a-f:.]+)\]",
             r"\[([0-9a-f:.]+)\]",
+            r"<([0-9a-f:.]+[0-9a-f])>",
+            r"\(([0-9a-f:.]+[0-9a-f])\)",
+            r"\?([0-9a-f:.]+[0-9a-f])\b",
             r"(?i)\bfrom \[?([0-9a-f]{1,4}(?:[:.][0-9a-f]{0,4}){3,7})\b",
+            r"(?:^|[^0-9.])(\d{1,3}(?:\.\d{1,3}){3})(?:[^0-9.]|\.(?:\s|$)|$)",
         ]
         .iter()
         .map(|r| Regex::new(r).expect("valid regex"))

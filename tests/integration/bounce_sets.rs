@@ -161,3 +161,69 @@ fn heldout_set() {
         s.null_total
     );
 }
+
+#[derive(serde::Deserialize)]
+struct Documented {
+    case: Vec<DocumentedCase>,
+}
+
+#[derive(serde::Deserialize)]
+struct DocumentedCase {
+    text: String,
+    cause: String,
+    reason: Option<String>,
+    provider: Option<String>,
+    ip: Option<String>,
+}
+
+/// Rejection lines as receivers document them (tests/bounces/documented.toml,
+/// researched with the provider files): the cause, reason, provider and
+/// client IP read from each. The rules were written from these wordings, so
+/// this checks that reader and data agree, not accuracy on unseen text.
+#[test]
+fn documented_wordings() {
+    let text = std::fs::read_to_string(tests_dir().join("bounces/documented.toml")).unwrap();
+    let doc: Documented = toml::from_str(&text).unwrap();
+    let catalog = Catalog::builtin();
+    let reader = bounce::Reader::new(&catalog);
+    let (mut cause, mut provider, mut reason, mut reasons, mut ip, mut ips) = (0, 0, 0, 0, 0, 0);
+    let mut wrong = Vec::new();
+    for c in &doc.case {
+        let report = reader.diagnose(&bounce::parse(c.text.as_bytes()).unwrap());
+        let d = &report.diagnoses[0];
+        if d.cause.as_str() == c.cause {
+            cause += 1;
+        } else {
+            wrong.push(format!(
+                "{} read as {} ({:?}): {}",
+                c.cause,
+                d.cause.as_str(),
+                d.rule,
+                c.text
+            ));
+        }
+        provider += usize::from(c.provider.is_none() || d.provider == c.provider);
+        if let Some(r) = &c.reason {
+            reasons += 1;
+            reason += usize::from(d.reason.as_ref() == Some(r));
+        }
+        if let Some(want) = &c.ip {
+            ips += 1;
+            ip += usize::from(d.ip.map(|i| i.to_string()).as_ref() == Some(want));
+        }
+    }
+    let n = doc.case.len();
+    println!(
+        "documented wordings: cause {cause}/{n}, provider {provider}/{n}, reason {reason}/{reasons}, client IP {ip}/{ips}"
+    );
+    for w in &wrong {
+        println!("  wrong: {w}");
+    }
+    assert!(n >= 100, "{n} cases");
+    assert!(cause * 100 >= n * 90, "cause right on {cause}/{n}");
+    assert!(
+        reason * 100 >= reasons * 90,
+        "reason right on {reason}/{reasons}"
+    );
+    assert!(ip * 100 >= ips * 90, "client IP right on {ip}/{ips}");
+}
