@@ -221,6 +221,20 @@ fn first_reply(text: &str) -> Option<String> {
     Some(reply_text(&text[from..]))
 }
 
+/// A diagnostic that starts with the sending MTA's own words before the
+/// receiver's reply (`host mx.example[192.0.2.1] said: 550 ...`,
+/// `delivery temporarily suspended: ... refused to talk to me: 421 ...`):
+/// the reply onwards. None when the text starts with the reply, or holds none.
+pub fn reply_after_prefix(text: &str) -> Option<String> {
+    static PREFIX: LazyLock<Regex> = LazyLock::new(|| {
+        re(
+            r"(?i)(?-u:\b)(?:said|refused to talk to me|did not like our [^:]*|host \S+ \[[^\]]*\]):\s*$",
+        )
+    });
+    let pos = reply_start(text)?;
+    (pos > 0 && PREFIX.is_match(&text[..pos])).then(|| clean(&text[pos..]))
+}
+
 /// Splits off the returned message: (the text before it, the copy).
 pub fn cut_returned(text: &str) -> (&str, Option<&str>) {
     let mut off = 0;
@@ -371,6 +385,20 @@ fn reply_text(text: &str) -> String {
 /// A diagnostic not tied to a recipient: after a marker phrase, else the
 /// first reply in the text.
 fn global(text: &str) -> Option<Block> {
+    // A transcript's `<<<` lines are the receiver's own reply, in full (the
+    // summary lines above a Sendmail transcript keep only its first line).
+    static TRANSCRIPT: LazyLock<Regex> = LazyLock::new(|| re(r"(?m)^[ \t]*<<<[ \t]*[45]\d\d"));
+    if let Some(m) = TRANSCRIPT.find(text)
+        && let Some(reply) = first_reply(&text[m.start()..])
+    {
+        return Some(Block {
+            recipients: Vec::new(),
+            diagnostic: reply,
+            stage: stage(text),
+            remote_mta: remote_host(text),
+            context: text.to_string(),
+        });
+    }
     let marker = MARKER.find(text);
     let candidate = match marker {
         Some(m) => {

@@ -241,6 +241,7 @@ fn failures(fields: &dsn::Dsn, human: &human::Human, pasted: bool) -> (Form, Vec
                     .as_deref()
                     .map(human::clean)
                     .filter(|d| !d.is_empty())
+                    .map(|d| completed(d, [block, human.global.as_ref()]))
                     .or_else(|| block.map(|b| b.diagnostic.clone()))
                     .or_else(|| r.status_comment.clone())
                     .unwrap_or_default();
@@ -248,6 +249,7 @@ fn failures(fields: &dsn::Dsn, human: &human::Human, pasted: bool) -> (Form, Vec
                     block,
                     dsn: r,
                     context: &human.text,
+                    raw: r.diagnostic.as_deref().unwrap_or(""),
                     global_stage,
                 };
                 failure(
@@ -268,6 +270,7 @@ fn failures(fields: &dsn::Dsn, human: &human::Human, pasted: bool) -> (Form, Vec
                 block: Some(b),
                 dsn: &none,
                 context: &b.context,
+                raw: "",
                 global_stage,
             };
             failure(b.recipients.clone(), b.diagnostic.clone(), &src)
@@ -285,6 +288,7 @@ fn failures(fields: &dsn::Dsn, human: &human::Human, pasted: bool) -> (Form, Vec
                 block: g,
                 dsn: &none,
                 context: &human.text,
+                raw: "",
                 global_stage,
             };
             out.push(failure(human.pending.clone(), diagnostic, &src));
@@ -296,6 +300,21 @@ fn failures(fields: &dsn::Dsn, human: &human::Human, pasted: bool) -> (Form, Vec
         Form::Bounce
     };
     (form, out)
+}
+
+/// A DSN's Diagnostic-Code is sometimes only the first line of a multi-line
+/// reply: when the human-readable text holds the same reply in full (it
+/// starts with the same words and goes on), that is the diagnostic.
+fn completed(dsn: String, human: [Option<&human::Block>; 2]) -> String {
+    let key = dsn.to_ascii_lowercase();
+    human
+        .into_iter()
+        .flatten()
+        .map(|b| &b.diagnostic)
+        .filter(|h| h.len() > dsn.len() && h.to_ascii_lowercase().starts_with(&key))
+        .max_by_key(|h| h.len())
+        .cloned()
+        .unwrap_or(dsn)
 }
 
 /// The first `max` bytes of `text` (at a character boundary).
@@ -323,6 +342,9 @@ struct Source<'a> {
     dsn: &'a dsn::DsnRecipient,
     /// The text around it.
     context: &'a str,
+    /// The diagnostic as written (a DSN's Diagnostic-Code before cleaning,
+    /// which still says `(in reply to DATA command)`).
+    raw: &'a str,
     /// The stage the bounce's text shows as a whole.
     global_stage: Option<Stage>,
 }
@@ -330,6 +352,18 @@ struct Source<'a> {
 fn failure(recipients: Vec<String>, mut diagnostic: String, src: &Source<'_>) -> Failure {
     if diagnostic.len() > MAX_DIAGNOSTIC {
         diagnostic = whole_text(&diagnostic);
+    }
+    // `host X said: 550 ...` (Postfix's X-Postfix diagnostics): the facts
+    // around the reply are read from the whole, the reply is the diagnostic.
+    let stage = src
+        .block
+        .and_then(|b| b.stage)
+        .or_else(|| human::stage(src.raw))
+        .or_else(|| human::stage(&diagnostic))
+        .or(src.global_stage);
+    let remote_from_text = human::remote_host(src.raw).or_else(|| human::remote_host(&diagnostic));
+    if let Some(reply) = human::reply_after_prefix(&diagnostic) {
+        diagnostic = reply;
     }
     let block = src.block;
     let context = prefix(
@@ -347,12 +381,9 @@ fn failure(recipients: Vec<String>, mut diagnostic: String, src: &Source<'_>) ->
             .remote_mta
             .clone()
             .or_else(|| block.and_then(|b| b.remote_mta.clone()))
-            .or_else(|| human::remote_host(&diagnostic)),
+            .or(remote_from_text),
         reply_code: reply_code(&diagnostic),
-        stage: block
-            .and_then(|b| b.stage)
-            .or_else(|| human::stage(&diagnostic))
-            .or(src.global_stage),
+        stage,
         client_ip,
         zone: lists::explicit_zone(&diagnostic),
         sender_domain: sender_domain(&diagnostic),

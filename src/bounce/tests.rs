@@ -241,3 +241,22 @@ fn a_bounce_with_a_broken_boundary_is_read_as_text() {
     assert_eq!(r.diagnoses[0].cause, Cause::Blocklist);
     assert_eq!(r.diagnoses[0].stage, Some(Stage::Connect));
 }
+
+#[test]
+fn a_truncated_diagnostic_code_is_completed_from_the_transcript() {
+    let m = "From: MAILER-DAEMON@mx.example.jp\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"B\"\n\n--B\n\n   ----- The following addresses had permanent fatal errors -----\n<b@example.net>\n    (reason: 550-5.7.1 Unauthenticated email from example.org is not accepted due to domain's)\n\n   ----- Transcript of session follows -----\n... while talking to mx.example.net.:\n>>> DATA\n<<< 550-5.7.1 Unauthenticated email from example.org is not accepted due to domain's\n<<< 550 5.7.1 DMARC policy. - gsmtp\n554 5.0.0 Service unavailable\n\n--B\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.jp\n\nFinal-Recipient: RFC822; b@example.net\nAction: failed\nStatus: 5.7.1\nDiagnostic-Code: SMTP; 550-5.7.1 Unauthenticated email from example.org is not accepted due to domain's\n\n--B--\n";
+    let r = report(m);
+    let d = &r.diagnoses[0];
+    assert_eq!(
+        d.diagnostic,
+        "550 5.7.1 Unauthenticated email from example.org is not accepted due to domain's DMARC policy. - gsmtp"
+    );
+    assert_eq!(d.cause, Cause::Dmarc);
+    assert_eq!(d.stage, Some(Stage::Data));
+    // Postfix's own words before the reply are not the diagnostic.
+    let m = "Reporting-MTA: dns; mx.example.org\n\nFinal-Recipient: rfc822; b@example.net\nAction: failed\nStatus: 5.0.0\nDiagnostic-Code: X-Postfix; host mx.example.net[192.0.2.24] said: 550\n    Protocol violation (in reply to DATA command)\n";
+    let r = report(m);
+    assert_eq!(r.diagnoses[0].diagnostic, "550 Protocol violation");
+    assert_eq!(r.diagnoses[0].stage, Some(Stage::Data));
+    assert_eq!(r.diagnoses[0].remote_mta.as_deref(), Some("mx.example.net"));
+}
