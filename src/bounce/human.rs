@@ -126,7 +126,8 @@ static REMOTE: LazyLock<Vec<Regex>> = LazyLock::new(|| {
         r"(?i)while talking to ([a-z0-9][a-z0-9.-]*\.[a-z]{2,})\.?:",
         r"(?i)(?-u:\b)host:\s*([a-z0-9][a-z0-9.-]*\.[a-z]{2,})\s*\(",
         r"(?im)^\s*([a-z0-9][a-z0-9.-]*\.[a-z]{2,})\s*\[[0-9a-f:.]+\]\s+did not like",
-        r"(?im)^\s*(\d{1,3}(?:\.\d{1,3}){3}) (?:does not like|failed after)",
+        r"(?i)(?:^|\s)(\d{1,3}(?:\.\d{1,3}){3}) (?:does not like|failed after)",
+        r"(?i)(?-u:\b)connected to (\d{1,3}(?:\.\d{1,3}){3}) but",
         r"(?i)([a-z0-9][a-z0-9.-]*\.[a-z]{2,}) (?:rejected your message|gave this error)",
         r"(?im)^\s*([a-z0-9][a-z0-9.-]*\.[a-z]{2,})\s*\n\s*remote server returned",
     ]

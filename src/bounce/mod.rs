@@ -371,7 +371,7 @@ fn failure(recipients: Vec<String>, mut diagnostic: String, src: &Source<'_>) ->
         MAX_DIAGNOSTIC,
     )
     .to_string();
-    let client_ip = client_ip(&diagnostic).or_else(|| client_ip(&context));
+    let client_ip = client_ip(&diagnostic).or_else(|| parse::client_ip_strong(&context));
     Failure {
         recipients,
         action: src.dsn.action.clone(),

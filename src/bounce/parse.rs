@@ -69,43 +69,66 @@ pub fn status_code(text: &str) -> Option<String> {
         .map(|m| m.as_str().to_string())
 }
 
+/// Where a rejection names the client IP, most telling first; the last
+/// `WEAK_PATTERNS` are weak (an address in brackets, or bare).
+const CONTEXT_PATTERNS: &[&str] = &[
+    r"(?i)client host \[?([0-9a-f:.]+[0-9a-f])",
+    r"\[([0-9a-f:.]+[0-9a-f])\s+\d{1,3}\]",
+    r"(?i)rcpt from [^\s\[]*\[([0-9a-f:.]+)\]",
+    r"(?i)ruleset=check_[a-z_]+,[^\n]*?\brelay=[^\s,\[]*\s*\[([0-9a-f:.]+)\]",
+    r"(?i)connect from [^\s\[]*\[([0-9a-f:.]+)\]",
+    r"(?i)\bfrom [^\s\[]*\[([0-9a-f:.]+)\](?::\d+)?\s*(?:rejected|refused|blocked|is|was|listed|not)",
+    r"(?i)\[([0-9a-f:.]+)\] (?:is |was )?(?:blocked|listed|rejected|refused|blacklisted|blocklisted)",
+    r"(?i)\(([0-9a-f:.]+)\) (?:is |was )?(?:blocked|listed|rejected|refused|blacklisted|blocklisted)",
+    r"(?i)your (?:ip|ip address|address|sending ip|server)(?: address)?(?:,)?(?: is| \(|:| of)?\s*\[?\(?([0-9a-f:.]+[0-9a-f])",
+    r"(?i)(?:client[_ ]ip|client-ip|sending ip|source ip|connecting ip|ip address|\bip)\s*[=:]?\s*\[?([0-9a-f:.]+[0-9a-f])",
+    r"(?i)messages from \[?([0-9a-f:.]+[0-9a-f])",
+    r"(?i)designate \[?([0-9a-f:.]+[0-9a-f])\]? as permitted",
+    r"(?i)(?:accepted|refused|rejected) from \[?([0-9a-f:.]+[0-9a-f])",
+    r"(?i)\bcomcast \[?([0-9a-f:.]+[0-9a-f])\b",
+    r"(?i)\b([0-9a-f:.]+[0-9a-f]) (?:is |was )?(?:in (?:a|an|the) |found on )",
+    r"(?i)\breturned [0-9.]+ for \[?([0-9a-f:.]+[0-9a-f])",
+    r"(?i)[?&](?:ip|query|q|target)=([0-9a-f:.]+[0-9a-f])",
+    r"(?i)\b([0-9a-f:.]+[0-9a-f]) (?:is |was |has been )?(?:blocked|listed|blacklisted|blocklisted|rejected)",
+    r"(?i)(?:blocked|listed|rejected)[^\n]{0,40}?\[([0-9a-f:.]+)\]",
+    // Weak contexts from here on: an address in brackets, or bare.
+    r"\[([0-9a-f:.]+)\]",
+    r"<([0-9a-f:.]+[0-9a-f])>",
+    r"\(([0-9a-f:.]+[0-9a-f])\)",
+    r"\?([0-9a-f:.]+[0-9a-f])\b",
+    r"(?i)\bfrom \[?([0-9a-f]{1,4}(?:[:.][0-9a-f]{0,4}){3,7})\b",
+    r"(?:^|[^0-9.])(\d{1,3}(?:\.\d{1,3}){3})(?:[^0-9.]|\.(?:\s|$)|$)",
+];
+const WEAK_PATTERNS: usize = 6;
+
 /// The rejected client's IP. Addresses of the receiving side (`host
 /// mx.example[IP] said:`, `Remote-MTA`, `Reporting-MTA`) and return codes in
 /// 127.0.0.0/8 are never taken.
 pub fn client_ip(text: &str) -> Option<IpAddr> {
     static CONTEXTS: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-        [
-            r"(?i)client host \[?([0-9a-f:.]+[0-9a-f])",
-            r"\[([0-9a-f:.]+[0-9a-f])\s+\d{1,3}\]",
-            r"(?i)rcpt from [^\s\[]*\[([0-9a-f:.]+)\]",
-            r"(?i)connect from [^\s\[]*\[([0-9a-f:.]+)\]",
-            r"(?i)\bfrom [^\s\[]*\[([0-9a-f:.]+)\](?::\d+)?\s*(?:rejected|refused|blocked|is|was|listed|not)",
-            r"(?i)\[([0-9a-f:.]+)\] (?:is |was )?(?:blocked|listed|rejected|refused|blacklisted|blocklisted)",
-            r"(?i)\(([0-9a-f:.]+)\) (?:is |was )?(?:blocked|listed|rejected|refused|blacklisted|blocklisted)",
-            r"(?i)your (?:ip|ip address|address|sending ip|server)(?: address)?(?:,)?(?: is| \(|:| of)?\s*\[?\(?([0-9a-f:.]+[0-9a-f])",
-            r"(?i)(?:client[_ ]ip|client-ip|sending ip|source ip|connecting ip|ip address|\bip)\s*[=:]?\s*\[?([0-9a-f:.]+[0-9a-f])",
-            r"(?i)messages from \[?([0-9a-f:.]+[0-9a-f])",
-            r"(?i)designate \[?([0-9a-f:.]+[0-9a-f])\]? as permitted",
-            r"(?i)(?:accepted|refused|rejected) from \[?([0-9a-f:.]+[0-9a-f])",
-            r"(?i)\bcomcast \[?([0-9a-f:.]+[0-9a-f])\b",
-            r"(?i)\b([0-9a-f:.]+[0-9a-f]) (?:is |was )?(?:in (?:a|an|the) |found on )",
-            r"(?i)\breturned [0-9.]+ for \[?([0-9a-f:.]+[0-9a-f])",
-            r"(?i)[?&](?:ip|query|q|target)=([0-9a-f:.]+[0-9a-f])",
-            r"(?i)\b([0-9a-f:.]+[0-9a-f]) (?:is |was |has been )?(?:blocked|listed|blacklisted|blocklisted|rejected)",
-            r"(?i)(?:blocked|listed|rejected)[^\n]{0,40}?\[([0-9a-f:.]+)\]",
-            r"\[([0-9a-f:.]+)\]",
-            r"<([0-9a-f:.]+[0-9a-f])>",
-            r"\(([0-9a-f:.]+[0-9a-f])\)",
-            r"\?([0-9a-f:.]+[0-9a-f])\b",
-            r"(?i)\bfrom \[?([0-9a-f]{1,4}(?:[:.][0-9a-f]{0,4}){3,7})\b",
-            r"(?:^|[^0-9.])(\d{1,3}(?:\.\d{1,3}){3})(?:[^0-9.]|\.(?:\s|$)|$)",
-        ]
-        .iter()
-        .map(|r| Regex::new(r).expect("valid regex"))
-        .collect()
+        CONTEXT_PATTERNS
+            .iter()
+            .map(|r| Regex::new(r).expect("valid regex"))
+            .collect()
     });
+    find_ip(text, &CONTEXTS)
+}
+
+/// The client IP from the strong contexts only (no bare or bracketed
+/// address): for text around a diagnostic, which also names other hosts.
+pub fn client_ip_strong(text: &str) -> Option<IpAddr> {
+    static STRONG: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+        CONTEXT_PATTERNS[..CONTEXT_PATTERNS.len() - WEAK_PATTERNS]
+            .iter()
+            .map(|r| Regex::new(r).expect("valid regex"))
+            .collect()
+    });
+    find_ip(text, &STRONG)
+}
+
+fn find_ip(text: &str, patterns: &[Regex]) -> Option<IpAddr> {
     let receiving: Vec<IpAddr> = receiving_side(text);
-    for re in CONTEXTS.iter() {
+    for re in patterns {
         for c in re.captures_iter(text) {
             let Some(m) = c.get(1) else { continue };
             let Ok(ip) = m.as_str().trim_end_matches('.').parse::<IpAddr>() else {
@@ -135,7 +158,8 @@ fn receiving_side(text: &str) -> Vec<IpAddr> {
             r"(?i)connect to [^\s\[]+\[([0-9a-f:.]+)\]",
             r"(?i)relay=[^\s\[]+\[([0-9a-f:.]+)\]",
             r"(?i)\bhost\s+[^\s\[]+\s+\[([0-9a-f:.]+)\]",
-            r"(?im)^\s*([0-9a-f:.]+) (?:does not like|failed after|did not like)",
+            r"(?i)(?:^|\s)([0-9a-f:.]+) (?:does not like|failed after|did not like)",
+            r"(?i)\b(?:giving up on|connected to) \[?([0-9a-f:.]+[0-9a-f])",
             r"(?i)\bhost:\s*[^\s(]+\s*\(([0-9a-f:.]+)\)",
         ]
         .iter()
