@@ -129,6 +129,12 @@ pub struct Zone {
     /// Answers that mean the list refused to answer (checked first).
     #[serde(serialize_with = "ser_codes")]
     pub errors: Vec<(Ipv4Net, String)>,
+    /// Names, words or phrases that name this list in rejection text
+    /// (matched case-insensitively on word boundaries by `explain`).
+    pub aliases: Vec<String>,
+    /// Keyed zones: the public mirror to query instead (the key in a bounce
+    /// is the receiver's, never ours to use).
+    pub public: Option<String>,
 }
 
 impl Zone {
@@ -149,12 +155,24 @@ impl Zone {
         if requested == self.zone {
             return (!self.needs_key()).then(|| self.zone.clone());
         }
-        let suffix = self.zone.strip_prefix(KEY_PLACEHOLDER)?;
-        let key = requested.strip_suffix(suffix)?;
-        let valid = !key.is_empty()
-            && key.len() <= 63
-            && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
-        valid.then(|| requested.to_string())
+        (self.needs_key() && self.is_named_by(requested)).then(|| requested.to_string())
+    }
+
+    /// Whether `name` (as written in a rejection) is this zone, or this
+    /// zone's template with some key filled in.
+    pub fn is_named_by(&self, name: &str) -> bool {
+        let name = name.trim_end_matches('.').to_ascii_lowercase();
+        if name == self.zone {
+            return true;
+        }
+        self.zone
+            .strip_prefix(KEY_PLACEHOLDER)
+            .and_then(|suffix| name.strip_suffix(suffix))
+            .is_some_and(|key| {
+                !key.is_empty()
+                    && key.len() <= 63
+                    && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            })
     }
 
     /// The lookup URL with the target filled in.
@@ -238,6 +256,9 @@ struct RawZone {
     bits: BTreeMap<String, String>,
     #[serde(default)]
     errors: BTreeMap<String, String>,
+    #[serde(default)]
+    aliases: Vec<String>,
+    public: Option<String>,
 }
 
 impl<'de> Deserialize<'de> for TargetKind {
@@ -395,6 +416,24 @@ impl Catalog {
             self.zones.push(zone);
         }
         Ok(())
+    }
+
+    /// The catalog zone a rejection names: the zone itself, or a keyed
+    /// zone's template with the receiver's key filled in.
+    pub fn zone_named(&self, name: &str) -> Option<&Zone> {
+        self.zones.iter().find(|z| z.is_named_by(name))
+    }
+
+    /// The zone to query for a zone a rejection names: the zone itself, or
+    /// for a keyed zone its `public` mirror. None when the name is not in
+    /// the catalog or a keyed zone has no public mirror.
+    pub fn public_zone_for(&self, name: &str) -> Option<&Zone> {
+        let named = self.zone_named(name)?;
+        if !named.needs_key() {
+            return Some(named);
+        }
+        let public = named.public.as_deref()?;
+        self.zones.iter().find(|z| z.zone == public)
     }
 
     /// The zones to query: the ones named (any status, default or not), or
@@ -675,6 +714,8 @@ fn validate(raw: RawZone) -> Result<Zone, Invalid> {
         }
     }
     bits.sort_by_key(|(b, _)| *b);
+    let aliases = validate_aliases(&zone_name, raw.aliases)?;
+    let public = validate_public(&zone_name, raw.public)?;
     Ok(Zone {
         query_zone: zone_name.clone(),
         zone: zone_name,
@@ -695,7 +736,52 @@ fn validate(raw: RawZone) -> Result<Zone, Invalid> {
         codes,
         bits,
         errors,
+        aliases,
+        public,
     })
+}
+
+fn validate_aliases(zone_name: &str, aliases: Vec<String>) -> Result<Vec<String>, Invalid> {
+    let mut out: Vec<String> = Vec::with_capacity(aliases.len());
+    for alias in aliases {
+        let a = alias.split_whitespace().collect::<Vec<_>>().join(" ");
+        if a.is_empty() || a.len() > 100 || !a.chars().any(|c| c.is_alphanumeric()) {
+            return Err((
+                Some("aliases".into()),
+                format!(
+                    "zone '{zone_name}': alias \"{alias}\" must be a word or phrase (1 to 100 characters, with a letter or digit)"
+                ),
+            ));
+        }
+        if out.iter().any(|o| o.eq_ignore_ascii_case(&a)) {
+            return Err((
+                Some("aliases".into()),
+                format!("zone '{zone_name}': alias \"{a}\" is listed twice"),
+            ));
+        }
+        out.push(a);
+    }
+    Ok(out)
+}
+
+fn validate_public(zone_name: &str, public: Option<String>) -> Result<Option<String>, Invalid> {
+    let Some(p) = public else { return Ok(None) };
+    if !zone_name.starts_with(KEY_PLACEHOLDER) {
+        return Err((
+            Some("public".into()),
+            format!(
+                "zone '{zone_name}': public only applies to zones that need a key ({KEY_PLACEHOLDER}.)"
+            ),
+        ));
+    }
+    let p = p.trim_end_matches('.').to_ascii_lowercase();
+    if p.contains(KEY_PLACEHOLDER) || crate::target::normalize_domain(&p).is_err() {
+        return Err((
+            Some("public".into()),
+            format!("zone '{zone_name}': public \"{p}\" is not a valid zone without a key"),
+        ));
+    }
+    Ok(Some(p))
 }
 
 #[cfg(test)]
@@ -899,6 +985,70 @@ mod tests {
         }
         let text = "[[zone]]\nzone = \"a.example\"\nname = \"A\"\ntargets = \"domain\"\n[zone.bits]\n\"3\" = \"x\"\n";
         assert!(parse(text).unwrap_err().to_string().contains("single bit"));
+    }
+
+    #[test]
+    fn aliases_and_public_mirrors() {
+        let c = parse(
+            "[[zone]]\nzone = \"a.example\"\nname = \"A\"\ntargets = \"ip\"\naliases = [\"A List\", \"  AL  \"]\n[[zone]]\nzone = \"{key}.a.dq.example\"\nname = \"A keyed\"\ntargets = \"ip\"\npublic = \"A.Example.\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.zones[0].aliases, ["A List", "AL"]);
+        assert_eq!(c.zones[1].public.as_deref(), Some("a.example"));
+        assert_eq!(
+            c.public_zone_for("K3Y.a.dq.example")
+                .map(|z| z.zone.as_str()),
+            Some("a.example")
+        );
+        assert_eq!(
+            c.public_zone_for("a.example").map(|z| z.zone.as_str()),
+            Some("a.example")
+        );
+        assert!(c.public_zone_for("a.dq.example").is_none());
+        assert!(c.zone_named("bad key!.a.dq.example").is_none());
+        for (body, what, line) in [
+            ("aliases = [\"\"]", "alias", 5),
+            ("aliases = [\"x\", \"X\"]", "twice", 5),
+            ("aliases = [\"--\"]", "letter or digit", 5),
+            ("public = \"b.example\"", "only applies", 5),
+            ("aliases = \"x\"", "invalid type", 5),
+        ] {
+            let e = parse(&format!(
+                "[[zone]]\nzone = \"a.example\"\nname = \"A\"\ntargets = \"ip\"\n{body}\n"
+            ))
+            .unwrap_err();
+            assert!(e.to_string().contains(what), "{body}: {e}");
+            assert_eq!(e.line, Some(line), "{body}: {e}");
+        }
+        let e = parse("[[zone]]\nzone = \"{key}.a.example\"\nname = \"A\"\ntargets = \"ip\"\npublic = \"{key}.b.example\"\n").unwrap_err();
+        assert!(e.to_string().contains("without a key"), "{e}");
+    }
+
+    #[test]
+    fn builtin_public_mirrors_and_aliases_resolve() {
+        let c = Catalog::builtin();
+        for z in c.zones.iter().filter(|z| z.public.is_some()) {
+            let p = z.public.as_deref().unwrap();
+            assert!(
+                c.zones.iter().any(|o| o.zone == p && !o.needs_key()),
+                "{}: public {p} is not a catalog zone",
+                z.zone
+            );
+        }
+        assert_eq!(
+            c.public_zone_for("abcdefghijklmnopqrstuvwxyz.zen.dq.spamhaus.net")
+                .map(|z| z.zone.as_str()),
+            Some("zen.spamhaus.org")
+        );
+        let mut seen = std::collections::HashMap::new();
+        for z in &c.zones {
+            for a in &z.aliases {
+                if let Some(other) = seen.insert(a.to_ascii_lowercase(), z.zone.clone()) {
+                    panic!("alias {a} names both {other} and {}", z.zone);
+                }
+            }
+        }
+        assert!(seen.contains_key("spamhaus"));
     }
 
     #[test]

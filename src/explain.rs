@@ -107,16 +107,6 @@ pub struct Overrides {
     pub offline: bool,
 }
 
-/// The public zone to check for a named zone: DQS zones (which need the
-/// receiver's key) map to the public mirror of the same list.
-fn public_zone(zone: &str) -> String {
-    if let Some(rest) = zone.strip_suffix(".dq.spamhaus.net") {
-        let list = rest.rsplit('.').next().unwrap_or("zen");
-        return format!("{list}.spamhaus.org");
-    }
-    zone.to_string()
-}
-
 /// Reads `text` and verifies the cause against live DNS.
 pub async fn explain(
     dns: Option<Arc<dyn Dns>>,
@@ -126,17 +116,19 @@ pub async fn explain(
     over: &Overrides,
     opts: &EngineOptions,
 ) -> Explanation {
-    let mut facts: Facts = bounce::read(text);
+    let mut facts: Facts = bounce::read_with(text, catalog);
     if over.ip.is_some() {
         facts.ip = over.ip;
     }
     if let Some(s) = &over.sender {
         facts.sender_domain = Some(s.clone());
     }
-    let named = facts.zone.as_deref().map(public_zone);
-    let named_zone: Option<Zone> = named
+    // A keyed zone (a DQS key in the bounce is the receiver's) is checked
+    // on its public mirror.
+    let named_zone: Option<Zone> = facts
+        .zone
         .as_deref()
-        .and_then(|z| catalog.zones.iter().find(|c| c.zone == z))
+        .and_then(|z| catalog.public_zone_for(z))
         .cloned();
     let verification = match dns {
         Some(dns) if !over.offline => {

@@ -7,6 +7,8 @@
 mod common;
 
 mod bad_input;
+mod bounce_props;
+mod bounce_sets;
 mod check;
 mod cli;
 mod explain;
