@@ -1,0 +1,1 @@
+//! A domain's mail infrastructure (work in progress).
