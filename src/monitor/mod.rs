@@ -14,7 +14,10 @@
 //! Nagios OK.
 
 pub mod nagios;
+pub mod notify;
 pub mod state;
+#[cfg(test)]
+pub(crate) mod testkit;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};

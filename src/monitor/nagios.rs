@@ -306,34 +306,14 @@ fn label(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::ZoneResult;
     use crate::target::TargetKind;
 
-    fn zr(zone: &str, role: Role, status: Status) -> ZoneResult {
-        ZoneResult {
-            zone: zone.into(),
-            name: zone.into(),
-            role,
-            query: String::new(),
-            status,
-            answers: if status == Status::Listed {
-                vec!["127.0.0.2".into()]
-            } else {
-                vec![]
-            },
-            meanings: vec![],
-            txt: vec![],
-            detail: (status == Status::Error).then(|| "no usable answer: timeout | x".into()),
-            lookup_url: None,
-        }
-    }
-
     fn report(target: &str, results: &[(&str, Role, Status)]) -> Report {
-        Report::new(
-            target.into(),
-            TargetKind::Ip,
-            results.iter().map(|(z, r, s)| zr(z, *r, *s)).collect(),
-        )
+        let results = results
+            .iter()
+            .map(|(z, r, s)| crate::monitor::testkit::result(z, *r, *s))
+            .collect();
+        Report::new(target.into(), TargetKind::Ip, results)
     }
 
     /// Splits plugin output per the guidelines and checks every perfdata
@@ -435,13 +415,15 @@ mod tests {
 
     #[test]
     fn an_unanswered_list_is_unknown_never_ok() {
-        let reports = [report(
+        let mut reports = [report(
             "192.0.2.10",
             &[
                 ("bl.test", Role::Block, Status::NotListed),
                 ("silent.test", Role::Block, Status::Error),
             ],
         )];
+        // Listed first, then unusable, error, not_listed.
+        reports[0].results[0].detail = Some("no usable answer: timeout | x".into());
         let out = evaluate(&reports, &Thresholds::default());
         assert_eq!(
             (out.state, out.state.exit_code()),

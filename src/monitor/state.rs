@@ -680,32 +680,11 @@ mod tests {
     }
 
     fn result(zone: &str, status: Status) -> ZoneResult {
-        ZoneResult {
-            zone: zone.into(),
-            name: zone.into(),
-            role: Role::Block,
-            query: format!("10.2.0.192.{zone}"),
-            status,
-            answers: if status == Status::Listed {
-                vec!["127.0.0.2".into()]
-            } else {
-                vec![]
-            },
-            meanings: if status == Status::Listed {
-                vec!["spam source".into()]
-            } else {
-                vec![]
-            },
-            txt: vec![],
-            detail: matches!(status, Status::Error | Status::Unusable)
-                .then(|| "no usable answer: timeout".to_string()),
-            lookup_url: None,
-        }
+        crate::monitor::testkit::result(zone, Role::Block, status)
     }
 
     fn round(statuses: &[(&str, Status)]) -> Vec<Report> {
-        let results = statuses.iter().map(|(z, s)| result(z, *s)).collect();
-        vec![Report::new("192.0.2.10".into(), TargetKind::Ip, results)]
+        vec![crate::monitor::testkit::report("192.0.2.10", statuses)]
     }
 
     fn kinds(changes: &[Change]) -> Vec<(String, ChangeKind)> {
