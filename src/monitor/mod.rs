@@ -16,6 +16,7 @@
 pub mod metrics;
 pub mod nagios;
 pub mod notify;
+pub mod serve;
 pub mod state;
 #[cfg(test)]
 pub(crate) mod testkit;
