@@ -220,7 +220,11 @@ fn register_totals(registry: &mut Registry, totals: &Totals) {
     );
     if let Some(w) = totals.webhook {
         let events = Family::<OutcomeLabels, Counter>::default();
-        for (outcome, n) in [("sent", w.sent), ("failed", w.failed), ("dropped", w.dropped)] {
+        for (outcome, n) in [
+            ("sent", w.sent),
+            ("failed", w.failed),
+            ("dropped", w.dropped),
+        ] {
             events.get_or_create(&OutcomeLabels { outcome }).inc_by(n);
         }
         registry.register(
@@ -305,22 +309,42 @@ mod tests {
         assert_eq!(error("refusing.test"), Some(1.0));
         assert_eq!(error("bl.test"), Some(0.0));
         assert_eq!(
-            sample(&m, "blocklens_listed", &[t, ("zone", "wl.test"), ("role", "allow")]),
+            sample(
+                &m,
+                "blocklens_listed",
+                &[t, ("zone", "wl.test"), ("role", "allow")]
+            ),
             Some(1.0)
         );
         assert_eq!(
-            sample(&m, "blocklens_listed_since_timestamp_seconds", &[t, ("zone", "bl.test")]),
+            sample(
+                &m,
+                "blocklens_listed_since_timestamp_seconds",
+                &[t, ("zone", "bl.test")]
+            ),
             Some(1_799_990_000.0)
         );
         // The allow-list listing does not count.
         assert_eq!(sample(&m, "blocklens_target_listings", &[t]), Some(1.0));
-        assert_eq!(sample(&m, "blocklens_target_lookup_errors", &[t]), Some(2.0));
+        assert_eq!(
+            sample(&m, "blocklens_target_lookup_errors", &[t]),
+            Some(2.0)
+        );
         let v6 = [("target", "2001:db8::25"), ("zone", "bl.test")];
         assert_eq!(sample(&m, "blocklens_listed", &v6), Some(0.0));
-        let z = |zone| sample(&m, "blocklens_zone_usable", &[("zone", zone), ("family", "ipv4")]);
+        let z = |zone| {
+            sample(
+                &m,
+                "blocklens_zone_usable",
+                &[("zone", zone), ("family", "ipv4")],
+            )
+        };
         assert_eq!((z("bl.test"), z("silent.test")), (Some(1.0), Some(0.0)));
         assert_eq!(sample(&m, "blocklens_targets", &[]), Some(2.0));
-        assert_eq!(sample(&m, "blocklens_round_duration_seconds", &[]), Some(1.5));
+        assert_eq!(
+            sample(&m, "blocklens_round_duration_seconds", &[]),
+            Some(1.5)
+        );
         assert_eq!(
             sample(&m, "blocklens_last_round_timestamp_seconds", &[]),
             Some(1_800_000_001.5)
@@ -341,13 +365,22 @@ mod tests {
             }),
         };
         let text = render(None, &[], Some(&totals));
-        assert!(text.contains("# TYPE blocklens_rounds_total counter\n"), "{text}");
+        assert!(
+            text.contains("# TYPE blocklens_rounds_total counter\n"),
+            "{text}"
+        );
         let m = parse_metrics(&text);
         assert_eq!(sample(&m, "blocklens_rounds_total", &[]), Some(3.0));
         assert_eq!(sample(&m, "blocklens_lookup_errors_total", &[]), Some(7.0));
         let w = |o| sample(&m, "blocklens_webhook_events_total", &[("outcome", o)]);
-        assert_eq!((w("sent"), w("failed"), w("dropped")), (Some(2.0), Some(0.0), Some(1.0)));
+        assert_eq!(
+            (w("sent"), w("failed"), w("dropped")),
+            (Some(2.0), Some(0.0), Some(1.0))
+        );
         // No round yet: no round samples.
-        assert_eq!(sample(&m, "blocklens_last_round_timestamp_seconds", &[]), None);
+        assert_eq!(
+            sample(&m, "blocklens_last_round_timestamp_seconds", &[]),
+            None
+        );
     }
 }

@@ -13,6 +13,7 @@
 //! `error` is never a delisting, never `blocklens_listed 0`, and never a
 //! Nagios OK.
 
+pub mod config_file;
 pub mod metrics;
 pub mod nagios;
 pub mod notify;

@@ -31,7 +31,7 @@ use tokio::task::JoinHandle;
 use super::state::Change;
 
 /// How to deliver.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NotifyOptions {
     /// Where to POST (http or https).
     pub url: reqwest::Url,
