@@ -31,6 +31,7 @@ pub fn dns_at(server: SocketAddr, timeout: Duration) -> Arc<dyn Dns> {
 }
 
 mod rounds;
+mod rules;
 mod serve;
 mod state;
 
