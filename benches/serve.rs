@@ -215,17 +215,17 @@ fn cost_of_a_round(round: &Round) {
     );
 }
 
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() {
-    let seconds = arg("--seconds", 60);
-    let rate = arg("--rate", 50).max(1);
-    let interval = Duration::from_secs(arg("--interval", 5).max(1));
-    let round = Arc::new(synthetic_round());
-    cost_of_a_round(&round);
-
-    let r = Arc::clone(&round);
+/// serve with a round function that returns `round` (restamped) at once.
+async fn start_serve(
+    round: Arc<Round>,
+    interval: Duration,
+) -> (
+    String,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<()>,
+) {
     let round_fn: RoundFn = Arc::new(move || {
-        let mut next = (*r).clone();
+        let mut next = (*round).clone();
         Box::pin(async move {
             next.started = SystemTime::now();
             next
@@ -234,7 +234,7 @@ async fn main() {
     let listener = bind("127.0.0.1:0".parse().expect("an address"))
         .await
         .expect("bound");
-    let ours = format!("http://{}/metrics", listener.local_addr().expect("local"));
+    let url = format!("http://{}/metrics", listener.local_addr().expect("local"));
     let opts = ServeOptions {
         interval,
         store: None,
@@ -242,37 +242,77 @@ async fn main() {
         log: None,
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(listener, round_fn, opts, async {
-        let _ = stopped.await;
-    }));
-    let client = reqwest::Client::new();
-    // Wait for the first round.
-    let text = loop {
-        if let Ok(r) = client.get(&ours).send().await
+    let server = tokio::spawn(async move {
+        let _ = serve(listener, round_fn, opts, async {
+            let _ = stopped.await;
+        })
+        .await;
+    });
+    (url, stop, server)
+}
+
+/// Scrapes `url` until it answers with a body that contains `needle`.
+async fn first_body(client: &reqwest::Client, url: &str, needle: &str) -> Option<String> {
+    for _ in 0..200 {
+        if let Ok(r) = client.get(url).send().await
             && let Ok(t) = r.text().await
-            && t.contains("blocklens_listed{")
+            && t.contains(needle)
         {
-            break t;
+            return Some(t);
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    }
+    None
+}
+
+fn report(ours: (Vec<Duration>, u64, usize), anchor: Vec<Duration>, rss: &[(u64, u64)]) {
+    let (ours_t, failed, bytes) = ours;
+    println!("body={bytes} bytes");
+    println!(
+        "blocklens serve /metrics: {} failed={failed}",
+        percentiles(ours_t.clone())
+    );
+    if !anchor.is_empty() {
+        println!(
+            "node_exporter textfile (anchor): {}",
+            percentiles(anchor.clone())
+        );
+        let (a, b) = (median(ours_t), median(anchor));
+        println!(
+            "ratio of medians (blocklens / node_exporter): {:.4} (node_exporter takes {:.0}x as long)",
+            a / b,
+            b / a
+        );
+    }
+    let rss: Vec<String> = rss
+        .iter()
+        .map(|(s, k)| format!("{s}s:{:.1}", *k as f64 / 1024.0))
+        .collect();
+    println!("RSS MiB over the run: {}", rss.join(" "));
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let seconds = arg("--seconds", 60);
+    let rate = arg("--rate", 50).max(1);
+    let interval = Duration::from_secs(arg("--interval", 5).max(1));
+    println!(
+        "targets={TARGETS} zones={ZONES} rate={rate}/s each seconds={seconds} round interval={interval:?}"
+    );
+    let round = Arc::new(synthetic_round());
+    cost_of_a_round(&round);
+    let (ours, stop, server) = start_serve(round, interval).await;
+    let client = reqwest::Client::new();
+    let text = first_body(&client, &ours, "blocklens_listed{")
+        .await
+        .expect("serve completes its first round");
     let dir = tempfile::tempdir().expect("a temporary directory");
     let anchor = node_exporter(dir.path(), &text);
-    if anchor.is_none() {
-        eprintln!("node_exporter not found: no anchor in this run");
+    match &anchor {
+        // Ready once it serves the file.
+        Some((_, url)) => drop(first_body(&client, url, "blocklens_listed{").await),
+        None => eprintln!("node_exporter not found: no anchor in this run"),
     }
-    if let Some((_, url)) = &anchor {
-        for _ in 0..100 {
-            if scrape(&client, url)
-                .await
-                .is_some_and(|(_, n)| n > text.len() / 2)
-            {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
     // Both scraped at `rate` a second at the same time, so they share the noise.
     let secs = Duration::from_secs(seconds);
     let ours_run = tokio::spawn(scrape_for(client.clone(), ours.clone(), rate, secs));
@@ -285,36 +325,12 @@ async fn main() {
         rss.push((start.elapsed().as_secs(), rss_kib()));
         tokio::time::sleep(Duration::from_secs(5)).await;
     }
-    let (ours_t, ours_failed, bytes) = ours_run.await.expect("scraper");
+    let ours_result = ours_run.await.expect("scraper");
     let anchor_t = match anchor_run {
         Some(run) => run.await.expect("scraper").0,
         None => Vec::new(),
     };
     let _ = stop.send(());
     let _ = server.await;
-
-    println!(
-        "targets={TARGETS} zones={ZONES} body={bytes} bytes rate={rate}/s each seconds={seconds} round interval={interval:?}"
-    );
-    println!(
-        "blocklens serve /metrics: {} failed={ours_failed}",
-        percentiles(ours_t.clone())
-    );
-    if !anchor_t.is_empty() {
-        println!(
-            "node_exporter textfile (anchor): {}",
-            percentiles(anchor_t.clone())
-        );
-        let (a, b) = (median(ours_t), median(anchor_t));
-        println!(
-            "ratio of medians (blocklens / node_exporter): {:.4} (node_exporter takes {:.0}x as long)",
-            a / b,
-            b / a
-        );
-    }
-    let rss_line: Vec<String> = rss
-        .iter()
-        .map(|(s, k)| format!("{s}s:{:.1}", *k as f64 / 1024.0))
-        .collect();
-    println!("RSS MiB over the run: {}", rss_line.join(" "));
+    report(ours_result, anchor_t, &rss);
 }

@@ -10,7 +10,7 @@ use blocklens::config::EngineOptions;
 use blocklens::dns::Dns;
 use blocklens::monitor::nagios::{self, PluginState, Thresholds};
 use blocklens::monitor::notify::{Notifier, NotifyOptions};
-use blocklens::monitor::{EventKind, Round, Store, metrics, run_round};
+use blocklens::monitor::{EventKind, Round, Store, metrics, rfc3339, run_round};
 use blocklens::target::Target;
 
 use crate::common::TestServer;
@@ -31,18 +31,50 @@ struct Seen {
     text: String,
 }
 
-/// One `check --state --notify --format nagios|prometheus` run.
-async fn one_shot(dns: Arc<dyn Dns>, store: &mut Store, notifier: &Notifier) -> (Round, Seen) {
-    let zones = crate::zones();
-    let targets = [Target::parse(TARGET).unwrap()];
-    let round = run_round(dns, &zones, &targets, &EngineOptions::default()).await;
-    for change in store.record_round(round.started, &round.reports).unwrap() {
-        notifier.notify(&change);
+/// What a cron job with `--state` and `--notify` keeps between runs.
+struct Watch {
+    _dir: tempfile::TempDir,
+    store: Store,
+    hook: Hook,
+    notifier: Notifier,
+}
+
+impl Watch {
+    async fn new() -> Watch {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("state.db")).unwrap();
+        let hook = Hook::start().await;
+        let mut opts = NotifyOptions::new(&hook.url).unwrap();
+        opts.backoff = Duration::from_millis(10);
+        let notifier = Notifier::start(opts).unwrap();
+        Watch {
+            _dir: dir,
+            store,
+            hook,
+            notifier,
+        }
     }
-    let text = metrics::render(Some(&round), &store.listings().unwrap(), None);
-    promtool_check(&text);
-    let nagios = nagios::evaluate(&round.reports, &Thresholds::default()).state;
-    (round, Seen { nagios, text })
+
+    /// One `check --state --notify --format nagios|prometheus` run.
+    async fn run(&mut self, dns: Arc<dyn Dns>) -> (Round, Seen) {
+        let zones = crate::zones();
+        let targets = [Target::parse(TARGET).unwrap()];
+        let round = run_round(dns, &zones, &targets, &EngineOptions::default()).await;
+        let changes = self.store.record_round(round.started, &round.reports);
+        for change in changes.unwrap() {
+            self.notifier.notify(&change);
+        }
+        let text = metrics::render(Some(&round), &self.store.listings().unwrap(), None);
+        promtool_check(&text);
+        let nagios = nagios::evaluate(&round.reports, &Thresholds::default()).state;
+        (round, Seen { nagios, text })
+    }
+
+    fn history(&self) -> Vec<EventKind> {
+        let events = self.store.history(TARGET).unwrap();
+        assert!(events.iter().all(|e| e.zone == "flip.test"));
+        events.into_iter().map(|e| e.kind).collect()
+    }
 }
 
 async fn wait_for_events(hook: &Hook, n: usize) {
@@ -60,97 +92,68 @@ async fn listed_between_rounds_then_the_list_stops_answering() {
     let after = TestServer::start(&crate::common::tests_dir().join("monitor/zones/after"));
     let (_socket, silent) = silent_server();
     let dns = |addr| crate::dns_at(addr, Duration::from_millis(300));
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(&dir.path().join("state.db")).unwrap();
-    let hook = Hook::start().await;
-    let mut opts = NotifyOptions::new(&hook.url).unwrap();
-    opts.backoff = Duration::from_millis(10);
-    let notifier = Notifier::start(opts).unwrap();
+    let mut w = Watch::new().await;
     let t = [("target", TARGET), ("zone", "flip.test")];
+    let usable = [("zone", "flip.test"), ("family", "ipv4")];
 
     // 1: not listed, and the zone proved it answers.
-    let (_, seen) = one_shot(dns(before.addr()), &mut store, &notifier).await;
+    let (_, seen) = w.run(dns(before.addr())).await;
     assert_eq!(seen.nagios, PluginState::Ok, "{}", seen.text);
     assert_eq!(sample(&seen.text, "blocklens_listed", &t), Some(0.0));
     assert_eq!(sample(&seen.text, "blocklens_lookup_error", &t), Some(0.0));
-    let usable = [("zone", "flip.test"), ("family", "ipv4")];
-    assert_eq!(
-        sample(&seen.text, "blocklens_zone_usable", &usable),
-        Some(1.0)
-    );
+    let zone_usable = sample(&seen.text, "blocklens_zone_usable", &usable);
+    assert_eq!(zone_usable, Some(1.0));
 
     // 2: listed since the last round.
-    let (r2, seen) = one_shot(dns(after.addr()), &mut store, &notifier).await;
+    let (r2, seen) = w.run(dns(after.addr())).await;
     assert_eq!(seen.nagios, PluginState::Critical);
     assert_eq!(sample(&seen.text, "blocklens_listed", &t), Some(1.0));
-    let since = store.listed_since(TARGET, "flip.test").unwrap();
-    assert_eq!(
-        since.map(blocklens::monitor::rfc3339),
-        Some(blocklens::monitor::rfc3339(r2.started))
-    );
+    let since = w.store.listed_since(TARGET, "flip.test").unwrap();
+    assert_eq!(since.map(rfc3339), Some(rfc3339(r2.started)));
     let secs = |t: SystemTime| t.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs() as f64;
-    assert_eq!(
-        sample(&seen.text, "blocklens_listed_since_timestamp_seconds", &t),
-        Some(secs(r2.started))
-    );
-    wait_for_events(&hook, 1).await;
-    assert_eq!(hook.kinds(), ["listed"]);
-    let event = &hook.bodies()[0];
+    let name = "blocklens_listed_since_timestamp_seconds";
+    assert_eq!(sample(&seen.text, name, &t), Some(secs(r2.started)));
+    wait_for_events(&w.hook, 1).await;
+    assert_eq!(w.hook.kinds(), ["listed"]);
+    let event = &w.hook.bodies()[0];
     assert_eq!(
         (event["target"].as_str(), event["zone"].as_str()),
         (Some(TARGET), Some("flip.test"))
     );
-    assert_eq!(event["answers"][0], "127.0.0.4");
-    assert_eq!(event["meanings"][0], "exploited host");
+    assert_eq!(
+        (&event["answers"][0], &event["meanings"][0]),
+        (&"127.0.0.4".into(), &"exploited host".into())
+    );
 
     // 3: still listed: no new event.
-    let (_, seen) = one_shot(dns(after.addr()), &mut store, &notifier).await;
-    assert_eq!(seen.nagios, PluginState::Critical);
+    assert_eq!(
+        w.run(dns(after.addr())).await.1.nagios,
+        PluginState::Critical
+    );
 
     // 4: the list stops answering: UNKNOWN, an error metric, no "0", the
     // listing stands in the history, and no webhook.
-    let (_, seen) = one_shot(dns(silent), &mut store, &notifier).await;
+    let (_, seen) = w.run(dns(silent)).await;
     assert_eq!(seen.nagios, PluginState::Unknown, "{}", seen.text);
     assert_eq!(sample(&seen.text, "blocklens_listed", &t), None);
     assert_eq!(sample(&seen.text, "blocklens_lookup_error", &t), Some(1.0));
-    assert_eq!(
-        sample(&seen.text, "blocklens_zone_usable", &usable),
-        Some(0.0)
-    );
-    assert_eq!(store.listed_since(TARGET, "flip.test").unwrap(), since);
+    let zone_usable = sample(&seen.text, "blocklens_zone_usable", &usable);
+    assert_eq!(zone_usable, Some(0.0));
+    assert_eq!(w.store.listed_since(TARGET, "flip.test").unwrap(), since);
 
     // 5: it answers again, not listed: delisted, one more event.
-    let (r5, seen) = one_shot(dns(before.addr()), &mut store, &notifier).await;
+    let (r5, seen) = w.run(dns(before.addr())).await;
     assert_eq!(seen.nagios, PluginState::Ok);
     assert_eq!(sample(&seen.text, "blocklens_listed", &t), Some(0.0));
-    wait_for_events(&hook, 2).await;
-    assert_eq!(hook.kinds(), ["listed", "delisted"]);
-    assert_eq!(
-        hook.bodies()[1]["listed_since"],
-        blocklens::monitor::rfc3339(r2.started)
-    );
+    wait_for_events(&w.hook, 2).await;
+    assert_eq!(w.hook.kinds(), ["listed", "delisted"]);
+    assert_eq!(w.hook.bodies()[1]["listed_since"], rfc3339(r2.started));
 
-    let history: Vec<(EventKind, String)> = store
-        .history(TARGET)
-        .unwrap()
-        .into_iter()
-        .map(|e| (e.kind, e.zone))
-        .collect();
-    let z = || "flip.test".to_string();
-    assert_eq!(
-        history,
-        [
-            (EventKind::Listed, z()),
-            (EventKind::CheckFailed, z()),
-            (EventKind::Delisted, z())
-        ]
-    );
-    let delisted = store.history(TARGET).unwrap().pop().unwrap();
-    assert_eq!(
-        blocklens::monitor::rfc3339(delisted.at),
-        blocklens::monitor::rfc3339(r5.started)
-    );
-    let stats = notifier.finish(Duration::from_secs(5)).await;
+    use EventKind::*;
+    assert_eq!(w.history(), [Listed, CheckFailed, Delisted]);
+    let delisted = w.store.history(TARGET).unwrap().pop().unwrap();
+    assert_eq!(rfc3339(delisted.at), rfc3339(r5.started));
+    let stats = w.notifier.finish(Duration::from_secs(5)).await;
     assert_eq!((stats.sent, stats.failed, stats.dropped), (2, 0, 0));
 }
 
@@ -267,37 +270,59 @@ async fn rounds_pass(base: &str, n: f64) {
     .await;
 }
 
+/// `blocklens serve` checking 192.0.2.10 through `dns` every 100 ms, with
+/// a state file and a webhook.
+struct Served {
+    base: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<Result<(), blocklens::monitor::serve::ServeError>>,
+}
+
+impl Served {
+    async fn start(dns: Arc<dyn Dns>, state: &std::path::Path, hook: &Hook) -> Served {
+        use blocklens::monitor::serve::{RoundFn, ServeOptions, bind, serve};
+        let round: RoundFn = Arc::new(move || {
+            let dns = Arc::clone(&dns);
+            Box::pin(async move {
+                let targets = [Target::parse(TARGET).unwrap()];
+                run_round(dns, &crate::zones(), &targets, &EngineOptions::default()).await
+            })
+        });
+        let mut nopts = NotifyOptions::new(&hook.url).unwrap();
+        nopts.backoff = Duration::from_millis(10);
+        let opts = ServeOptions {
+            interval: Duration::from_millis(100),
+            store: Some(Store::open(state).unwrap()),
+            notifier: Some(Notifier::start(nopts).unwrap()),
+            log: None,
+        };
+        let listener = bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve(listener, round, opts, async {
+            let _ = stopped.await;
+        }));
+        Served { base, stop, server }
+    }
+
+    async fn shutdown(self) {
+        self.stop.send(()).unwrap();
+        let done = tokio::time::timeout(Duration::from_secs(10), self.server).await;
+        done.expect("serve stops").unwrap().unwrap();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_against_rbldnsd_flips_once_and_never_calls_silence_clean() {
-    use blocklens::monitor::serve::{RoundFn, ServeOptions, bind, serve};
     let dir = tempfile::tempdir().unwrap();
     let Some(rbl) = Rbldnsd::start(dir.path(), "127.0.0.2\n") else {
         return;
     };
-    let dns = crate::dns_at(rbl.addr, Duration::from_millis(300));
-    let round: RoundFn = Arc::new(move || {
-        let dns = Arc::clone(&dns);
-        Box::pin(async move {
-            let targets = [Target::parse(TARGET).unwrap()];
-            run_round(dns, &crate::zones(), &targets, &EngineOptions::default()).await
-        })
-    });
     let hook = Hook::start().await;
-    let mut nopts = NotifyOptions::new(&hook.url).unwrap();
-    nopts.backoff = Duration::from_millis(10);
     let state = dir.path().join("state.db");
-    let opts = ServeOptions {
-        interval: Duration::from_millis(100),
-        store: Some(Store::open(&state).unwrap()),
-        notifier: Some(Notifier::start(nopts).unwrap()),
-        log: None,
-    };
-    let listener = bind("127.0.0.1:0".parse().unwrap()).await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(listener, round, opts, async {
-        let _ = stopped.await;
-    }));
+    let dns = crate::dns_at(rbl.addr, Duration::from_millis(300));
+    let served = Served::start(dns, &state, &hook).await;
+    let base = served.base.clone();
     let t = [("target", TARGET), ("zone", "flip.test")];
     let listed = |want: f64| move |text: &str| sample(text, "blocklens_listed", &t) == Some(want);
 
@@ -310,10 +335,8 @@ async fn serve_against_rbldnsd_flips_once_and_never_calls_silence_clean() {
 
     // rbldnsd goes away: an error, never "0 = not listed", and no event.
     drop(rbl);
-    let text = until(&base, "a lookup error", |t2| {
-        sample(t2, "blocklens_lookup_error", &t) == Some(1.0)
-    })
-    .await;
+    let error = |text: &str| sample(text, "blocklens_lookup_error", &t) == Some(1.0);
+    let text = until(&base, "a lookup error", error).await;
     assert_eq!(sample(&text, "blocklens_listed", &t), None);
     let usable = [("zone", "flip.test"), ("family", "ipv4")];
     assert_eq!(sample(&text, "blocklens_zone_usable", &usable), Some(0.0));
@@ -321,21 +344,13 @@ async fn serve_against_rbldnsd_flips_once_and_never_calls_silence_clean() {
     let text = scrape(&base).await;
     assert_eq!(sample(&text, "blocklens_listed", &t), None);
     assert_eq!(hook.kinds(), ["listed"]);
+    let sent = [("outcome", "sent")];
     assert_eq!(
-        sample(
-            &text,
-            "blocklens_webhook_events_total",
-            &[("outcome", "sent")]
-        ),
+        sample(&text, "blocklens_webhook_events_total", &sent),
         Some(1.0)
     );
 
-    stop.send(()).unwrap();
-    tokio::time::timeout(Duration::from_secs(10), server)
-        .await
-        .expect("serve stops")
-        .unwrap()
-        .unwrap();
+    served.shutdown().await;
     let store = Store::open(&state).unwrap();
     let kinds: Vec<EventKind> = store
         .history(TARGET)
@@ -343,11 +358,8 @@ async fn serve_against_rbldnsd_flips_once_and_never_calls_silence_clean() {
         .into_iter()
         .map(|e| e.kind)
         .collect();
-    assert_eq!(
-        kinds.iter().filter(|k| **k == EventKind::Listed).count(),
-        1,
-        "{kinds:?}"
-    );
+    let listings = kinds.iter().filter(|k| **k == EventKind::Listed).count();
+    assert_eq!(listings, 1, "{kinds:?}");
     assert!(!kinds.contains(&EventKind::Delisted), "{kinds:?}");
     assert_eq!(kinds.last(), Some(&EventKind::CheckFailed), "{kinds:?}");
     assert!(store.listed_since(TARGET, "flip.test").unwrap().is_some());
