@@ -48,6 +48,8 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
 
 /// The placeholder label for an API key in a zone name (`{key}.zen.dq.spamhaus.net`).
 pub const KEY_PLACEHOLDER: &str = "{key}";
+/// How a key is shown in output: never in full.
+pub const MASKED_KEY: &str = "<key>";
 
 crate::words::words! {
     /// What a zone does with a listing.
@@ -78,8 +80,14 @@ crate::words::words! {
 /// One blocklist zone, validated.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Zone {
-    /// The DNS zone queried (may start with the `{key}` placeholder label).
+    /// The zone's name as shown: the DNS zone, with a keyed zone's API key
+    /// masked as `<key>` (`<key>.zen.dq.spamhaus.net`); the catalog's
+    /// templates start with the `{key}` placeholder label.
     pub zone: String,
+    /// The DNS zone queried: `zone`, with the key of a keyed zone. Never
+    /// printed.
+    #[serde(skip)]
+    pub query_zone: String,
     /// Human name.
     pub name: String,
     /// IP or domain list.
@@ -92,6 +100,9 @@ pub struct Zone {
     pub role: Role,
     /// Queried without `--zone` / `--all-zones`.
     pub default: bool,
+    /// Only answers resolvers registered with the list's operator
+    /// (Barracuda, SenderScore): never added by `--all-zones`, only when named.
+    pub registration: bool,
     /// Fetch TXT for listed answers.
     pub txt: bool,
     /// Active or dead.
@@ -105,6 +116,10 @@ pub struct Zone {
     /// A positive test point other than the RFC 5782 one (domain lists that do
     /// not list `test`, such as Spamhaus DBL's `dbltest.com`).
     pub test_point: Option<String>,
+    /// Local data answering this zone in-process instead of DNS, as rbldnsd
+    /// takes it: `type:file[,file...]` (`ip4set:/var/lib/rbldnsd/zen.txt`);
+    /// relative paths are relative to the catalog file.
+    pub data: Option<String>,
     /// Answer meanings: exact addresses or CIDRs in 127.0.0.0/8.
     #[serde(serialize_with = "ser_codes")]
     pub codes: Vec<(Ipv4Net, String)>,
@@ -174,7 +189,7 @@ pub struct CatalogError {
 pub enum SelectError {
     /// The zone is not in the catalog.
     #[error(
-        "unknown zone '{0}': it is not in the catalog (see `blocklens zones`; add it with --lists FILE)"
+        "unknown zone '{0}': it is not in the catalog (see `blocklens zones`); to query a list blocklens does not know, describe it in a TOML file (see the README, 'The catalog') and add it with --add-lists FILE"
     )]
     Unknown(String),
     /// The zone needs a key.
@@ -206,6 +221,8 @@ struct RawZone {
     role: Role,
     #[serde(default = "yes")]
     default: bool,
+    #[serde(default)]
+    registration: bool,
     #[serde(default = "yes")]
     txt: bool,
     #[serde(default)]
@@ -214,6 +231,7 @@ struct RawZone {
     notes: Option<String>,
     rate: Option<u32>,
     test_point: Option<String>,
+    data: Option<String>,
     #[serde(default)]
     codes: BTreeMap<String, String>,
     #[serde(default)]
@@ -243,8 +261,31 @@ fn yes() -> bool {
     true
 }
 
+/// The most a catalog file may hold (the built-in files are a few KiB).
+pub const MAX_FILE_BYTES: u64 = 16 << 20;
+/// The longest a zone's name or notes may be.
+const MAX_TEXT: usize = 1000;
+
+/// Line numbers of byte offsets, found by binary search over the line
+/// starts (finding each zone's line by counting from the top was quadratic).
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn new(text: &str) -> Lines {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Lines(starts)
+    }
+
+    /// The 1-based line of `offset`.
+    fn of(&self, offset: usize) -> usize {
+        self.0.partition_point(|&start| start <= offset)
+    }
+}
+
 fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
+    Lines::new(text).of(offset.min(text.len()))
 }
 
 impl Catalog {
@@ -261,6 +302,15 @@ impl Catalog {
 
     /// Loads a catalog file, or every `*.toml` file of a directory (sorted by name).
     pub fn load(path: &Path) -> Result<Catalog, CatalogError> {
+        let mut catalog = Catalog::default();
+        catalog.add_path(path)?;
+        Ok(catalog)
+    }
+
+    /// Adds the zones of a catalog file, or of every `*.toml` file of a
+    /// directory, to this catalog (`--add-lists`); a zone already defined is
+    /// an error naming the file and line.
+    pub fn add_path(&mut self, path: &Path) -> Result<(), CatalogError> {
         let io_err = |e: std::io::Error| CatalogError {
             file: path.to_path_buf(),
             line: None,
@@ -285,23 +335,19 @@ impl Catalog {
         } else {
             files.push(path.to_path_buf());
         }
-        let mut catalog = Catalog::default();
+        let before = self.zones.len();
         for file in files {
-            let text = std::fs::read_to_string(&file).map_err(|e| CatalogError {
-                file: file.clone(),
-                line: None,
-                message: format!("cannot read: {e}"),
-            })?;
-            catalog.add_file(&file, &text)?;
+            let text = read_limited(&file)?;
+            self.add_file(&file, &text)?;
         }
-        if catalog.zones.is_empty() {
+        if self.zones.len() == before {
             return Err(CatalogError {
                 file: path.to_path_buf(),
                 line: None,
                 message: "the catalog defines no [[zone]]".into(),
             });
         }
-        Ok(catalog)
+        Ok(())
     }
 
     /// Parses one file's text and appends its zones.
@@ -316,6 +362,7 @@ impl Catalog {
             err(line, e.message().trim().to_string())
         })?;
         let mut seen: HashSet<String> = self.zones.iter().map(|z| z.zone.clone()).collect();
+        let lines = Lines::new(text);
         // A zone's span covers only its `[[zone]]` header: its section runs
         // to the next header.
         let starts: Vec<usize> = raw.zone.iter().map(|z| z.span().start).collect();
@@ -323,18 +370,22 @@ impl Catalog {
             let start = starts[i];
             let end = starts.get(i + 1).copied().unwrap_or(text.len());
             let span = start..end;
-            let start_line = line_of(text, start);
+            let start_line = lines.of(start);
             let section = &text[span.clone()];
             // The line of `"key"` inside this [[zone]], for error messages.
             let key_line = |key: &str| {
                 section
                     .find(&format!("\"{key}\""))
                     .or_else(|| section.find(key))
-                    .map(|off| line_of(text, span.start + off))
+                    .map(|off| lines.of(span.start + off))
                     .unwrap_or(start_line)
             };
             let zone = validate(spanned.into_inner())
                 .map_err(|(key, msg)| err(Some(key.map_or(start_line, |k| key_line(&k))), msg))?;
+            let zone = Zone {
+                data: zone.data.map(|d| relative_to(file, &d)),
+                ..zone
+            };
             if !seen.insert(zone.zone.clone()) {
                 return Err(err(
                     Some(key_line(&zone.zone)),
@@ -347,17 +398,39 @@ impl Catalog {
     }
 
     /// The zones to query: the ones named (any status, default or not), or
-    /// else the active default ones (plus the others with `all`). Zones that
+    /// else the active default ones (plus, with `all`, the others that need
+    /// neither a key nor a registration), minus the excluded ones. Zones that
     /// need an API key are only queried when named with their key.
-    pub fn select(&self, requested: &[String], all: bool) -> Result<Vec<Zone>, SelectError> {
-        if requested.is_empty() {
-            return Ok(self
+    pub fn select(&self, selection: &Selection) -> Result<Vec<Zone>, SelectError> {
+        let mut out = if selection.zones.is_empty() {
+            self.zones
+                .iter()
+                .filter(|z| {
+                    z.status == ZoneStatus::Active
+                        && !z.needs_key()
+                        && (z.default || (selection.all && !z.registration))
+                })
+                .cloned()
+                .collect()
+        } else {
+            self.named(&selection.zones)?
+        };
+        for ex in &selection.exclude {
+            let ex = ex.trim_end_matches('.').to_ascii_lowercase();
+            if !self
                 .zones
                 .iter()
-                .filter(|z| z.status == ZoneStatus::Active && !z.needs_key() && (z.default || all))
-                .cloned()
-                .collect());
+                .any(|z| z.zone == ex || z.instantiate(&ex).is_some())
+            {
+                return Err(SelectError::Unknown(ex));
+            }
+            out.retain(|z| z.zone != ex && z.query_zone != ex);
         }
+        Ok(out)
+    }
+
+    /// The zones named with `--zone`, keys filled in.
+    fn named(&self, requested: &[String]) -> Result<Vec<Zone>, SelectError> {
         let mut out: Vec<Zone> = Vec::new();
         for req in requested {
             let req = req.trim_end_matches('.').to_ascii_lowercase();
@@ -367,9 +440,10 @@ impl Catalog {
                 .find_map(|z| z.instantiate(&req).map(|name| (z, name)));
             match found {
                 Some((z, name)) => {
-                    if !out.iter().any(|o| o.zone == name) {
+                    if !out.iter().any(|o| o.query_zone == name) {
                         out.push(Zone {
-                            zone: name,
+                            zone: z.zone.replace(KEY_PLACEHOLDER, MASKED_KEY),
+                            query_zone: name,
                             ..z.clone()
                         });
                     }
@@ -382,6 +456,61 @@ impl Catalog {
         }
         Ok(out)
     }
+}
+
+/// Which zones a run queries (`--zone`, `--exclude-zone`, `--all-zones`).
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    /// Zones named with `--zone` (all others are then left out).
+    pub zones: Vec<String>,
+    /// Zones named with `--exclude-zone`.
+    pub exclude: Vec<String>,
+    /// `--all-zones`: also the zones that are off by default.
+    pub all: bool,
+}
+
+/// A `type:file,...` data spec with its relative files made relative to the
+/// directory of the catalog file that names them.
+fn relative_to(catalog_file: &Path, data: &str) -> String {
+    let Some((kind, files)) = data.split_once(':') else {
+        return data.to_string();
+    };
+    let dir = catalog_file.parent().unwrap_or(Path::new("."));
+    let files: Vec<String> = files
+        .split(',')
+        .map(|f| {
+            let f = f.trim();
+            if Path::new(f).is_absolute() {
+                f.to_string()
+            } else {
+                dir.join(f).display().to_string()
+            }
+        })
+        .collect();
+    format!("{kind}:{}", files.join(","))
+}
+
+/// Reads a catalog file, refusing more than [`MAX_FILE_BYTES`] (so
+/// `--lists /dev/zero` is an error, not an endless read).
+fn read_limited(file: &Path) -> Result<String, CatalogError> {
+    use std::io::Read;
+    let err = |message: String| CatalogError {
+        file: file.to_path_buf(),
+        line: None,
+        message,
+    };
+    let f = std::fs::File::open(file).map_err(|e| err(format!("cannot read: {e}")))?;
+    let mut bytes = Vec::new();
+    f.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| err(format!("cannot read: {e}")))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(err(format!(
+            "larger than {} MiB: not a catalog file",
+            MAX_FILE_BYTES >> 20
+        )));
+    }
+    String::from_utf8(bytes).map_err(|_| err("not UTF-8 text".into()))
 }
 
 fn ser_codes<S: serde::Serializer>(v: &[(Ipv4Net, String)], s: S) -> Result<S::Ok, S::Error> {
@@ -454,6 +583,14 @@ fn validate(raw: RawZone) -> Result<Zone, Invalid> {
             format!("zone '{zone_name}' has an empty name"),
         ));
     }
+    for (key, text) in [("name", Some(&raw.name)), ("notes", raw.notes.as_ref())] {
+        if text.is_some_and(|t| t.chars().count() > MAX_TEXT) {
+            return Err((
+                Some(key.into()),
+                format!("zone '{zone_name}': {key} is longer than {MAX_TEXT} characters"),
+            ));
+        }
+    }
     if raw.targets == TargetKind::Ip && !raw.ipv4 && !raw.ipv6 {
         return Err((
             Some("ipv4".into()),
@@ -479,6 +616,23 @@ fn validate(raw: RawZone) -> Result<Zone, Invalid> {
             Some("rate".into()),
             format!("zone '{zone_name}': rate must be at least 1 query per second"),
         ));
+    }
+    if let Some(data) = &raw.data {
+        let (kind, files) = data.split_once(':').unwrap_or((data, ""));
+        if let Err(e) = kind.parse::<crate::zonedata::DatasetKind>() {
+            return Err((
+                Some("data".into()),
+                format!("zone '{zone_name}': data: {e}"),
+            ));
+        }
+        if files.split([',', ':']).all(|f| f.trim().is_empty()) {
+            return Err((
+                Some("data".into()),
+                format!(
+                    "zone '{zone_name}': data must be type:file[,file...], e.g. \"ip4set:/var/lib/rbldnsd/list.txt\""
+                ),
+            ));
+        }
     }
     if let Some(tp) = &raw.test_point {
         let ok = match raw.targets {
@@ -522,6 +676,7 @@ fn validate(raw: RawZone) -> Result<Zone, Invalid> {
     }
     bits.sort_by_key(|(b, _)| *b);
     Ok(Zone {
+        query_zone: zone_name.clone(),
         zone: zone_name,
         name: raw.name,
         targets: raw.targets,
@@ -529,12 +684,14 @@ fn validate(raw: RawZone) -> Result<Zone, Invalid> {
         ipv6: raw.ipv6,
         role: raw.role,
         default: raw.default,
+        registration: raw.registration,
         txt: raw.txt,
         status: raw.status,
         lookup_url: raw.lookup_url,
         notes: raw.notes,
         rate: raw.rate,
         test_point: raw.test_point,
+        data: raw.data,
         codes,
         bits,
         errors,
@@ -604,7 +761,7 @@ mod tests {
     fn default_selection_matches_the_reference() {
         let c = Catalog::builtin();
         let on: Vec<String> = c
-            .select(&[], false)
+            .select(&Selection::default())
             .unwrap()
             .into_iter()
             .map(|z| z.zone)
@@ -641,41 +798,67 @@ mod tests {
                 "{never} must be off by default"
             );
         }
-        // --all-zones adds the optional ones but never dead or keyed zones.
+        // --all-zones adds the optional ones but never dead, keyed or
+        // registration-only zones.
         let all: Vec<String> = c
-            .select(&[], true)
+            .select(&Selection {
+                all: true,
+                ..Selection::default()
+            })
             .unwrap()
             .into_iter()
             .map(|z| z.zone)
             .collect();
-        assert!(all.contains(&"b.barracudacentral.org".to_string()));
+        assert!(all.contains(&"dnsbl-2.uceprotect.net".to_string()));
+        for never in ["b.barracudacentral.org", "bl.score.senderscore.com"] {
+            assert!(!all.contains(&never.to_string()), "{never}");
+        }
         assert!(
             !all.iter()
                 .any(|z| z.contains("sorbs") || z.contains("{key}"))
         );
+        // --exclude-zone drops a zone; an unknown one is an error.
+        let fewer = c
+            .select(&Selection {
+                exclude: vec!["bl.spamcop.net".into()],
+                ..Selection::default()
+            })
+            .unwrap();
+        assert_eq!(fewer.len(), on.len() - 1);
+        assert!(!fewer.iter().any(|z| z.zone == "bl.spamcop.net"));
+        assert!(
+            c.select(&Selection {
+                exclude: vec!["bl.spamcopp.net".into()],
+                ..Selection::default()
+            })
+            .is_err()
+        );
+    }
+
+    fn named(zones: &[&str]) -> Selection {
+        Selection {
+            zones: zones.iter().map(|z| z.to_string()).collect(),
+            ..Selection::default()
+        }
     }
 
     #[test]
     fn keyed_zones_are_selected_with_their_key() {
         let c = Catalog::builtin();
-        let z = c
-            .select(&["ABC123.zen.dq.spamhaus.net".into()], false)
-            .unwrap();
-        assert_eq!(z[0].zone, "abc123.zen.dq.spamhaus.net");
+        let z = c.select(&named(&["ABC123.zen.dq.spamhaus.net"])).unwrap();
+        assert_eq!(z[0].query_zone, "abc123.zen.dq.spamhaus.net");
+        assert_eq!(z[0].zone, "<key>.zen.dq.spamhaus.net");
         assert_eq!(z[0].name, "Spamhaus ZEN (DQS)");
         assert!(matches!(
-            c.select(&["{key}.zen.dq.spamhaus.net".into()], false),
+            c.select(&named(&["{key}.zen.dq.spamhaus.net"])),
             Err(SelectError::NeedsKey(_))
         ));
         assert!(matches!(
-            c.select(&["zen.spamhas.org".into()], false),
+            c.select(&named(&["zen.spamhas.org"])),
             Err(SelectError::Unknown(_))
         ));
         // A dead zone can be named explicitly (to see what is wrong with it).
-        assert_eq!(
-            c.select(&["dnsbl.sorbs.net".into()], false).unwrap().len(),
-            1
-        );
+        assert_eq!(c.select(&named(&["dnsbl.sorbs.net"])).unwrap().len(), 1);
     }
 
     #[test]

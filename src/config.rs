@@ -23,6 +23,8 @@ pub struct Config {
     pub format: Format,
     /// Colour and decoration for human output.
     pub style: Style,
+    /// Zones answered in-process from local data (rbldnsd files).
+    pub local: Vec<crate::zonedata::Zone>,
 }
 
 /// How hard to push.
@@ -61,8 +63,13 @@ pub struct Style {
     pub color: bool,
 }
 
+/// A command-line value that cannot be used, and why.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InvalidValue(String);
+
 /// Parses a duration such as `2s`, `500ms`, `1.5s` or `1m` (a bare number is seconds).
-pub fn parse_duration(s: &str) -> Result<Duration, String> {
+pub fn parse_duration(s: &str) -> Result<Duration, InvalidValue> {
     let s = s.trim();
     let (num, scale) = if let Some(n) = s.strip_suffix("ms") {
         (n, 0.001)
@@ -76,22 +83,24 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let value: f64 = num
         .trim()
         .parse()
-        .map_err(|_| format!("'{s}' is not a duration (e.g. 2s, 500ms)"))?;
+        .map_err(|_| InvalidValue(format!("'{s}' is not a duration (e.g. 2s, 500ms)")))?;
     if !value.is_finite() || value <= 0.0 {
-        return Err(format!("'{s}' must be more than zero"));
+        return Err(InvalidValue(format!("'{s}' must be more than zero")));
     }
     let secs = value * scale;
     if secs > 300.0 {
-        return Err(format!("'{s}' is longer than the 5 minute maximum"));
+        return Err(InvalidValue(format!(
+            "'{s}' is longer than the 5 minute maximum"
+        )));
     }
     if secs < 0.001 {
-        return Err(format!("'{s}' is shorter than 1ms"));
+        return Err(InvalidValue(format!("'{s}' is shorter than 1ms")));
     }
     Ok(Duration::from_secs_f64(secs))
 }
 
 /// Parses a nameserver: `IP`, `IP:PORT`, `[IPv6]:PORT` or a bare IPv6 address (port 53).
-pub fn parse_resolver(s: &str) -> Result<SocketAddr, String> {
+pub fn parse_resolver(s: &str) -> Result<SocketAddr, InvalidValue> {
     let s = s.trim();
     if let Ok(ip) = s.parse::<IpAddr>() {
         return Ok(SocketAddr::new(ip, 53));
@@ -102,11 +111,13 @@ pub fn parse_resolver(s: &str) -> Result<SocketAddr, String> {
         return Ok(SocketAddr::new(ip, 53));
     }
     match s.parse::<SocketAddr>() {
-        Ok(addr) if addr.port() == 0 => Err(format!("'{s}': port 0 is not a nameserver port")),
+        Ok(addr) if addr.port() == 0 => Err(InvalidValue(format!(
+            "'{s}': port 0 is not a nameserver port"
+        ))),
         Ok(addr) => Ok(addr),
-        Err(_) => Err(format!(
+        Err(_) => Err(InvalidValue(format!(
             "'{s}' is not a nameserver address (IP, IP:PORT or [IPv6]:PORT; names are not accepted)"
-        )),
+        ))),
     }
 }
 

@@ -73,7 +73,11 @@ pub struct DmarcRecord {
 }
 
 /// Parses a DMARC record (RFC 7489 §6.3, §6.4). Returns the reason it is malformed.
-pub fn parse(text: &str) -> Result<DmarcRecord, String> {
+pub fn parse(text: &str) -> Result<DmarcRecord, DmarcError> {
+    parse_tags(text).map_err(DmarcError::Malformed)
+}
+
+fn parse_tags(text: &str) -> Result<DmarcRecord, String> {
     let mut tags: Vec<(String, String)> = Vec::new();
     for part in text.split(';') {
         let part = part.trim();
@@ -246,7 +250,7 @@ pub async fn check(
                     &org,
                     i > 0,
                     Some(texts[0].clone()),
-                    parsed.map_err(DmarcError::Malformed),
+                    parsed,
                     aligned,
                 ));
             }
@@ -351,7 +355,7 @@ mod tests {
             ("v=DMARC1; p", "tag=value"),
         ];
         for (text, want) in cases {
-            let e = parse(text).unwrap_err();
+            let e = parse(text).unwrap_err().to_string();
             assert!(e.contains(want), "{text}: {e}");
         }
     }

@@ -19,7 +19,7 @@ pub struct Decoded {
     pub detail: Option<String>,
 }
 
-/// Decodes the A records of a positive answer (DESIGN.md, "Catalog format"):
+/// Decodes the A records of a positive answer (README, "The catalog"):
 /// an answer outside 127.0.0.0/8 makes the result `error`; error codes are
 /// checked first; then `codes` (most specific key wins) or `bits`.
 pub fn decode(zone: &Zone, answers: &[Ipv4Addr]) -> Decoded {
@@ -98,13 +98,28 @@ fn listing_meanings(zone: &Zone, ip: Ipv4Addr) -> Vec<String> {
 /// zone says `txt = true`. The result is not yet adjusted for the zone's test
 /// point (see [`Probe::adjust`]).
 pub async fn check_zone(dns: &dyn Dns, zone: &Zone, target: &Target) -> ZoneResult {
-    let query = target.query_name(&zone.zone);
-    let outcome = dns.lookup(&query, RecordType::A).await;
+    let name = target.query_name(&zone.query_zone);
+    let outcome = dns.lookup(&name, RecordType::A).await;
+    let mut result = zone_result(zone, target, outcome);
+    if result.status == Status::Listed && zone.txt {
+        match dns.lookup(&name, RecordType::Txt).await {
+            Outcome::Failed(f) => {
+                result.detail = Some(format!("the TXT reason could not be fetched: {f}"));
+            }
+            txt => result.txt = txt.txts(),
+        }
+    }
+    result
+}
+
+/// The result of `zone` for `target` from the outcome of its A query
+/// (without TXT, and not yet adjusted for the zone's test points).
+pub fn zone_result(zone: &Zone, target: &Target, outcome: Outcome) -> ZoneResult {
     let mut result = ZoneResult {
         zone: zone.zone.clone(),
         name: zone.name.clone(),
         role: zone.role,
-        query,
+        query: target.query_name(&zone.zone),
         status: Status::Error,
         answers: vec![],
         meanings: vec![],
@@ -124,14 +139,6 @@ pub async fn check_zone(dns: &dyn Dns, zone: &Zone, target: &Target) -> ZoneResu
             result.status = decoded.status;
             result.meanings = decoded.meanings;
             result.detail = decoded.detail;
-            if result.status == Status::Listed && zone.txt {
-                match dns.lookup(&result.query, RecordType::Txt).await {
-                    Outcome::Failed(f) => {
-                        result.detail = Some(format!("the TXT reason could not be fetched: {f}"));
-                    }
-                    txt => result.txt = txt.txts(),
-                }
-            }
         }
     }
     result
@@ -188,8 +195,10 @@ impl Probe {
         (self.health, &self.why)
     }
 
+    /// The positive test point, named the same way for every zone (so the
+    /// same failure on several zones reads the same and can be grouped).
     fn test_point(&self) -> String {
-        format!("{} ({})", self.point, self.positive.query)
+        self.point.to_string()
     }
 
     fn assess(&self) -> (Health, String) {
@@ -258,6 +267,12 @@ impl Probe {
                 ),
             ),
         }
+    }
+
+    /// Whether this zone's NXDOMAIN means not listed (its positive test
+    /// point is listed and it does not list everything).
+    pub fn trusts_nxdomain(&self) -> bool {
+        self.nxdomain_trusted && self.health != Health::ListsEverything
     }
 
     /// Adjusts a target's result for what the test points showed: NXDOMAIN

@@ -107,9 +107,9 @@ pub async fn discover(
     domain: &str,
     limits: &InfraLimits,
 ) -> Result<Infra, InfraError> {
-    let domain = normalize_domain(domain).map_err(|reason| InfraError {
+    let domain = normalize_domain(domain).map_err(|e| InfraError {
         input: domain.to_string(),
-        reason,
+        reason: e.to_string(),
     })?;
     let mut w = Walk {
         dns,

@@ -32,6 +32,7 @@ pub mod sources;
 pub mod spf;
 pub mod target;
 mod words;
+pub mod zonedata;
 
 use std::io::Write;
 

@@ -6,40 +6,38 @@ mod cli;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
-
 use blocklens::{ExitStatus, RunError};
 
 fn main() -> ExitCode {
-    let cli = match cli::Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(e) => {
-            use clap::error::ErrorKind;
-            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-                let _ = e.print();
-                return ExitCode::SUCCESS;
-            }
-            if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-                // `blocklens` alone: the help, on stderr, as a usage error.
-                let _ = write!(io::stderr(), "{}", e.render());
-                return code(ExitStatus::Usage);
-            }
-            // One line naming the problem, not clap's multi-line usage block.
-            // clap's message may span lines before its usage block: join them.
-            let text = e.to_string();
-            let message: Vec<&str> = text
-                .lines()
-                .map(str::trim)
-                .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
-                .filter(|l| !l.is_empty())
-                .collect();
-            let message = message.join(" ");
-            let message = message.trim_start_matches("error: ");
-            return fail(&format!("{message} (see blocklens --help)"));
-        }
+    let args = cli::normalize_args(std::env::args_os().collect());
+    let help = match cli::subcommand_name(&args) {
+        Some(sub) => format!("blocklens {sub} --help"),
+        None => "blocklens --help".to_string(),
     };
-    let (config, command) = match cli.into_config() {
-        Ok(c) => c,
+    let cli = match cli::parse(&args) {
+        Ok(cli) => cli,
+        Err(e) => return clap_error(e, &help),
+    };
+    let (config, command) = match cli.into_action() {
+        Ok(cli::Action::Run(config, command, notes)) => {
+            for note in notes {
+                let _ = writeln!(
+                    io::stderr(),
+                    "blocklens: note: {}",
+                    blocklens::render::sanitize(&note)
+                );
+            }
+            (config, command)
+        }
+        Ok(cli::Action::Print(text)) => {
+            let mut out = io::stdout().lock();
+            return match out.write_all(&text).and_then(|()| out.flush()) {
+                Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+                    fail(&format!("cannot write output: {e}"))
+                }
+                _ => ExitCode::SUCCESS,
+            };
+        }
         Err(e) => return fail(&format!("{e:#}")),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -58,6 +56,33 @@ fn main() -> ExitCode {
         Err(RunError::Io(e)) if e.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
         Err(e) => fail(&e.to_string()),
     }
+}
+
+/// clap's errors as one line pointing at the command's help (help and
+/// version requests are not errors).
+fn clap_error(e: clap::Error, help: &str) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = e.print();
+        return ExitCode::SUCCESS;
+    }
+    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        // `blocklens` alone: the help, on stderr, as a usage error.
+        let _ = write!(io::stderr(), "{}", e.render());
+        return code(ExitStatus::Usage);
+    }
+    // One line naming the problem, not clap's multi-line usage block.
+    // clap's message may span lines before its usage block: join them.
+    let text = e.to_string();
+    let message: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .filter(|l| !l.is_empty())
+        .collect();
+    let message = message.join(" ");
+    let message = message.trim_start_matches("error: ");
+    fail(&format!("{message} (see {help})"))
 }
 
 fn code(status: ExitStatus) -> ExitCode {

@@ -7,7 +7,7 @@ use crate::catalog::Role;
 use crate::target::TargetKind;
 
 crate::words::words! {
-/// The status of one zone for one target (DESIGN.md, "Outcomes are values").
+/// The status of one zone for one target (ARCHITECTURE.md, "Invariants").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Status {
     /// The zone answered with a listing code in 127.0.0.0/8.
@@ -92,11 +92,31 @@ impl Report {
     }
 }
 
+crate::words::words! {
+    /// What the sender side alone says (`sender.verdict`).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub enum SenderVerdict {
+        /// SPF fails, or a block list lists the sender domain: receivers
+        /// refuse such mail (exit 1).
+        Refused = "refused",
+        /// Nothing refuses it, but some lookup gave no usable answer: SPF
+        /// temperror, DMARC or reverse DNS lookup failed, a domain list
+        /// unusable or in error (exit 3).
+        Incomplete = "incomplete",
+        /// Every lookup answered and nothing refuses it.
+        Ok = "ok",
+    }
+}
+
 /// The sender side of a 5.7.1 for one IP (`check --sender DOMAIN`).
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct SenderReport {
     /// The sender domain.
     pub domain: String,
+    /// refused, incomplete or ok.
+    pub verdict: SenderVerdict,
+    /// The HELO name given with `--helo` (SPF's `%{h}`), if any.
+    pub helo: Option<String>,
     /// SPF for this IP and the sender domain.
     pub spf: crate::spf::SpfOutput,
     /// The domain's DMARC policy and alignment; null when it has no record.
@@ -108,9 +128,37 @@ pub struct SenderReport {
 }
 
 impl SenderReport {
+    /// Builds the sender report and works out its verdict.
+    pub fn new(
+        domain: String,
+        helo: Option<String>,
+        spf: crate::spf::SpfOutput,
+        dmarc: Option<crate::dmarc::DmarcReport>,
+        rdns: crate::rdns::RdnsReport,
+        results: Vec<ZoneResult>,
+    ) -> SenderReport {
+        let mut r = SenderReport {
+            domain,
+            verdict: SenderVerdict::Ok,
+            helo,
+            spf,
+            dmarc,
+            rdns,
+            results,
+        };
+        r.verdict = if r.refused() {
+            SenderVerdict::Refused
+        } else if r.incomplete() {
+            SenderVerdict::Incomplete
+        } else {
+            SenderVerdict::Ok
+        };
+        r
+    }
+
     /// Whether the sender side alone would get mail refused: SPF fail, or
     /// the domain on a block list.
-    pub fn refused(&self) -> bool {
+    fn refused(&self) -> bool {
         self.spf.result == crate::spf::SpfResult::Fail
             || self
                 .results
@@ -119,9 +167,13 @@ impl SenderReport {
     }
 
     /// Whether something on the sender side gave no usable answer.
-    pub fn incomplete(&self) -> bool {
+    fn incomplete(&self) -> bool {
         self.spf.result == crate::spf::SpfResult::TempError
             || self.rdns.fcrdns == crate::rdns::Fcrdns::Error
+            || self
+                .dmarc
+                .as_ref()
+                .is_some_and(crate::dmarc::DmarcReport::lookup_failed)
             || self
                 .results
                 .iter()
@@ -129,7 +181,7 @@ impl SenderReport {
     }
 }
 
-/// DESIGN.md: `listed` if a block zone lists it; else `incomplete` if any zone
+/// The verdict (README, "What the statuses mean"): `listed` if a block zone lists it; else `incomplete` if any zone
 /// was unusable or failed, or no zone applied at all; else `clean`.
 pub fn verdict(results: &[ZoneResult]) -> Verdict {
     if results
@@ -148,7 +200,7 @@ pub fn verdict(results: &[ZoneResult]) -> Verdict {
     }
 }
 
-/// The process exit status (DESIGN.md, "Exit codes").
+/// The process exit status (README, "Exit codes").
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ExitStatus {
     /// 0: clean.
@@ -167,16 +219,30 @@ impl ExitStatus {
     /// The exit status of `check` reports, counting the sender side: a
     /// listing or an SPF fail wins, then anything incomplete.
     pub fn from_reports(reports: &[Report]) -> ExitStatus {
-        let listed = reports.iter().any(|r| {
-            r.verdict == Verdict::Listed || r.sender.as_ref().is_some_and(SenderReport::refused)
-        });
-        let incomplete = reports.iter().any(|r| {
-            r.verdict == Verdict::Incomplete
-                || r.sender.as_ref().is_some_and(SenderReport::incomplete)
-        });
+        let sender =
+            |r: &Report, v: SenderVerdict| r.sender.as_ref().is_some_and(|s| s.verdict == v);
+        let listed = reports
+            .iter()
+            .any(|r| r.verdict == Verdict::Listed || sender(r, SenderVerdict::Refused));
+        let incomplete = reports
+            .iter()
+            .any(|r| r.verdict == Verdict::Incomplete || sender(r, SenderVerdict::Incomplete));
         if listed {
             ExitStatus::Listed
         } else if incomplete {
+            ExitStatus::Incomplete
+        } else {
+            ExitStatus::Clean
+        }
+    }
+
+    /// The exit status of a scan: interrupted, else listed wins, then incomplete.
+    pub fn from_scan(stats: &ScanStats) -> ExitStatus {
+        if stats.interrupted {
+            ExitStatus::Interrupted
+        } else if stats.listed > 0 {
+            ExitStatus::Listed
+        } else if stats.incomplete > 0 {
             ExitStatus::Incomplete
         } else {
             ExitStatus::Clean
@@ -360,4 +426,26 @@ pub struct ScanSummary {
     pub queries: u64,
     /// Wall time.
     pub elapsed: std::time::Duration,
+}
+
+impl ScanStats {
+    /// Counts a report.
+    pub fn count(&mut self, report: &Report) {
+        self.targets += 1;
+        match report.verdict {
+            Verdict::Listed => self.listed += 1,
+            Verdict::Incomplete => self.incomplete += 1,
+            Verdict::Clean => self.clean += 1,
+        }
+        for r in &report.results {
+            if let Some(c) = self.zones.iter_mut().find(|c| c.zone == r.zone) {
+                match r.status {
+                    Status::Listed => c.listed += 1,
+                    Status::Unusable => c.unusable += 1,
+                    Status::Error => c.error += 1,
+                    Status::NotListed => {}
+                }
+            }
+        }
+    }
 }

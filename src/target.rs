@@ -44,7 +44,7 @@ pub enum TargetError {
         /// What the user typed.
         input: String,
         /// What is wrong with it.
-        reason: String,
+        reason: NameError,
     },
 }
 
@@ -151,46 +151,86 @@ fn reverse_ipv6(ip: Ipv6Addr) -> String {
     out
 }
 
+/// Why a name is not a usable DNS name.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NameError {
+    /// Nothing at all.
+    #[error("empty name")]
+    Empty,
+    /// RFC 1035: at most 253 characters (255 octets on the wire).
+    #[error("longer than 253 characters")]
+    TooLong,
+    /// Two dots in a row, or a leading dot.
+    #[error("empty label (two dots in a row, or a leading dot)")]
+    EmptyLabel,
+    /// RFC 1035: at most 63 characters a label.
+    #[error("label '{0}' is longer than 63 characters")]
+    LabelTooLong(String),
+    /// A character a host name may not have.
+    #[error("character {0:?} is not allowed in a domain name")]
+    Character(char),
+    /// A single label.
+    #[error("a domain needs at least two labels (e.g. example.org)")]
+    OneLabel,
+    /// A top-level label of digits only.
+    #[error("the last label is all digits (not an IP address either)")]
+    NumericTld,
+    /// An internationalised name that does not convert to punycode.
+    #[error("not a valid internationalised name")]
+    Idn,
+}
+
+/// The RFC 1035 length rules every name that goes to DNS must meet: at
+/// most 253 characters (without the trailing dot), labels of 1 to 63. The
+/// one place these rules are written.
+pub fn check_lengths(name: &str) -> Result<(), NameError> {
+    let name = name.strip_suffix('.').unwrap_or(name);
+    if name.is_empty() {
+        return Err(NameError::Empty);
+    }
+    if name.len() > 253 {
+        return Err(NameError::TooLong);
+    }
+    for label in name.split('.') {
+        if label.is_empty() {
+            return Err(NameError::EmptyLabel);
+        }
+        if label.len() > 63 {
+            return Err(NameError::LabelTooLong(label.to_string()));
+        }
+    }
+    Ok(())
+}
+
 /// Lowercases, strips one trailing dot, converts IDN labels to punycode and
 /// checks the result is a usable DNS name (RFC 1035 lengths; letters, digits,
 /// hyphens and underscores; a top-level label that is not all digits).
-pub fn normalize_domain(input: &str) -> Result<String, String> {
+pub fn normalize_domain(input: &str) -> Result<String, NameError> {
     let trimmed = input.strip_suffix('.').unwrap_or(input);
     if trimmed.is_empty() {
-        return Err("empty name".into());
+        return Err(NameError::Empty);
     }
     let ascii = if trimmed.is_ascii() {
         trimmed.to_ascii_lowercase()
     } else {
-        idna::domain_to_ascii(trimmed)
-            .map_err(|_| "not a valid internationalised name".to_string())?
+        idna::domain_to_ascii(trimmed).map_err(|_| NameError::Idn)?
     };
-    if ascii.len() > 253 {
-        return Err("longer than 253 characters".into());
+    check_lengths(&ascii)?;
+    if let Some(c) = ascii
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        return Err(NameError::Character(c));
     }
     let labels: Vec<&str> = ascii.split('.').collect();
-    for label in &labels {
-        if label.is_empty() {
-            return Err("empty label (two dots in a row, or a leading dot)".into());
-        }
-        if label.len() > 63 {
-            return Err(format!("label '{label}' is longer than 63 characters"));
-        }
-        if let Some(c) = label
-            .chars()
-            .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
-        {
-            return Err(format!("character {c:?} is not allowed in a domain name"));
-        }
-    }
     if labels.len() < 2 {
-        return Err("a domain needs at least two labels (e.g. example.org)".into());
+        return Err(NameError::OneLabel);
     }
     if labels
         .last()
         .is_some_and(|tld| tld.chars().all(|c| c.is_ascii_digit()))
     {
-        return Err("the last label is all digits (not an IP address either)".into());
+        return Err(NameError::NumericTld);
     }
     Ok(ascii)
 }

@@ -98,13 +98,14 @@ async fn senders(
                 let dmarc = crate::dmarc::check(dns.as_ref(), domain, pass_domain).await;
                 (
                     i,
-                    SenderReport {
-                        domain: domain.to_string(),
+                    SenderReport::new(
+                        domain.to_string(),
+                        helo.map(str::to_string),
                         spf,
                         dmarc,
                         rdns,
                         results,
-                    },
+                    ),
                 )
             }
         })

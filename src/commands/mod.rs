@@ -14,8 +14,9 @@ use std::sync::Arc;
 
 use crate::catalog::Zone;
 use crate::config::Config;
-use crate::dns::{self, Counted, Dns, HickoryDns, RateLimited};
+use crate::dns::{self, Counted, Dns, HickoryDns, RateLimited, ZoneBreaker};
 use crate::report::ExitStatus;
+use crate::zonedata::LocalZones;
 
 /// Why a run could not complete.
 #[derive(Debug, thiserror::Error)]
@@ -62,26 +63,37 @@ impl Command {
     }
 }
 
-/// The lookups of a run: the transport, counted, then rate-limited
-/// (globally and per zone), so every query of the run is counted and capped
-/// the same way.
+/// The lookups of a run: the transport, counted, rate-limited (globally and
+/// per zone), and cut short for a zone that stopped answering, so every
+/// query of the run is counted, capped and given up on the same way.
 pub(crate) struct Lookups {
     /// What commands query through.
     pub dns: Arc<dyn Dns>,
-    counter: Arc<Counted>,
+    /// Counts every query of the run.
+    pub counter: Arc<Counted>,
 }
 
 impl Lookups {
-    /// Wraps `transport` for `zones` (their `rate` caps) and the run's `--rate`.
+    /// Wraps `transport` for `zones` (their `rate` caps) and the run's
+    /// `--rate`; zones with local data are answered from memory in front of it.
     pub fn new(transport: Arc<dyn Dns>, zones: &[Zone], config: &Config) -> Lookups {
+        let transport: Arc<dyn Dns> = if config.local.is_empty() {
+            transport
+        } else {
+            Arc::new(LocalZones::new(config.local.clone(), transport))
+        };
         let counter = Arc::new(Counted::new(transport));
         let caps = zones
             .iter()
-            .filter_map(|z| z.rate.map(|r| (z.zone.clone(), r)));
-        let dns = Arc::new(RateLimited::new(
+            .filter_map(|z| z.rate.map(|r| (z.query_zone.clone(), r)));
+        let limited = Arc::new(RateLimited::new(
             Arc::clone(&counter) as Arc<dyn Dns>,
             config.engine.rate,
             caps,
+        ));
+        let dns = Arc::new(ZoneBreaker::new(
+            limited,
+            zones.iter().map(|z| z.query_zone.clone()),
         ));
         Lookups { dns, counter }
     }

@@ -2,16 +2,23 @@
 //! with a progress bar and a summary.
 
 use std::io::Write;
+use std::net::IpAddr;
 use std::sync::Arc;
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use futures::future::BoxFuture;
 
 use crate::catalog::Zone;
 use crate::config::{Config, Format, Style};
-use crate::dns::{self, BulkUdp, Dns, HickoryDns};
-use crate::engine;
+use crate::dns::{self, BulkUdp, Dns, Failure, HickoryDns, Outcome, RecordType};
+use crate::dnsbl::Probe;
+use crate::engine::{self, Emit, LocalScan};
 use crate::render::{self, Exporter, Progress};
-use crate::report::{ExitStatus, ScanSummary, Verdict};
-use crate::sources::{self, Block};
+use crate::report::{ExitStatus, ScanStats, ScanSummary, Verdict};
+use crate::sources::{self, Block, Shard};
+use crate::target::Family;
+use crate::zonedata::{self, LocalZones};
 
 use super::{Lookups, RunError};
 
@@ -28,6 +35,61 @@ pub struct Scan {
     pub progress: bool,
     /// No summary on stderr.
     pub quiet: bool,
+    /// `--shard I/N`: scan only this part.
+    pub shard: Shard,
+    /// Zones of the default set left out because their usage policy caps
+    /// the query rate (named with `--zone`, they are scanned).
+    pub left_out: Vec<Zone>,
+}
+
+/// A rate cap that would make a scan take longer than this is worth a word.
+const SLOW: Duration = Duration::from_secs(60);
+
+impl Scan {
+    /// The targets this process scans.
+    fn targets(&self) -> u64 {
+        self.shard.share(sources::count(&self.blocks))
+    }
+
+    /// Before the first query: what the zones' rate caps cost, and which
+    /// rate-capped zones were left out.
+    fn estimate(&self) -> Vec<String> {
+        let targets = self.targets();
+        let mut notes = Vec::new();
+        let cost = |rate: u32| Duration::from_secs_f64(targets as f64 / f64::from(rate.max(1)));
+        for z in &self.left_out {
+            let rate = z.rate.unwrap_or(1);
+            notes.push(format!(
+                "{} allows {rate} queries/s: this scan would take about {} with it; it is left out, name it with --zone to include it",
+                z.zone,
+                human_duration(cost(rate))
+            ));
+        }
+        for z in &self.zones {
+            if let Some(rate) = z.rate
+                && cost(rate) > SLOW
+            {
+                notes.push(format!(
+                    "{} allows {rate} queries/s: this scan will take about {}",
+                    z.zone,
+                    human_duration(cost(rate))
+                ));
+            }
+        }
+        notes
+    }
+}
+
+/// `45 s`, `12 min`, `3.2 h`.
+fn human_duration(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s < 90.0 {
+        format!("{s:.0} s")
+    } else if s < 5400.0 {
+        format!("{:.0} min", s / 60.0)
+    } else {
+        format!("{:.1} h", s / 3600.0)
+    }
 }
 
 impl Scan {
@@ -39,34 +101,50 @@ impl Scan {
         out: &mut dyn Write,
         err: &mut dyn Write,
     ) -> Result<ExitStatus, RunError> {
-        let lookups = Lookups::new(bulk_transport(config).await?, &self.zones, config);
-        let bar = Progress::new(sources::count(&self.blocks), self.progress && !self.quiet);
-        let start = Instant::now();
-        let cancel = async {
-            if tokio::signal::ctrl_c().await.is_err() {
-                // No signal handling available: never cancel.
-                futures::future::pending::<()>().await;
+        if !self.quiet {
+            for note in self.estimate() {
+                writeln!(err, "blocklens: note: {}", render::sanitize(&note))?;
             }
-        };
+        }
         let mut exporter = render::exporter(config.format, config.style, out);
         exporter.scan_begin()?;
-        let mut verdicts = Vec::new();
+        let start = Instant::now();
+        let (stats, queries) = match self.local_data(config) {
+            Some(data) => (self.run_local(config, data, &mut *exporter).await?, 0),
+            None => self.run_dns(config, &mut *exporter).await?,
+        };
+        let summary = ScanSummary {
+            stats,
+            queries,
+            elapsed: start.elapsed(),
+        };
+        exporter.scan_end(&summary)?;
+        if config.format != Format::Human && !self.quiet {
+            render::HumanExporter::new(err, Style::default()).scan_end(&summary)?;
+        }
+        Ok(ExitStatus::from_scan(&summary.stats))
+    }
+
+    /// Scans through DNS; returns the counters and the queries sent.
+    async fn run_dns(
+        &self,
+        config: &Config,
+        exporter: &mut dyn Exporter,
+    ) -> Result<(ScanStats, u64), RunError> {
+        let lookups = Lookups::new(bulk_transport(config).await?, &self.zones, config);
+        let counted = Arc::clone(&lookups.counter);
+        let bar = Progress::new(self.targets(), self.progress && !self.quiet, move || {
+            counted.queries()
+        });
         let stats = engine::scan(
             Arc::clone(&lookups.dns),
             &self.zones,
             &self.blocks,
+            self.shard,
             &config.engine,
-            cancel,
+            ctrl_c(),
             |report, stats| {
-                bar.update(
-                    stats.targets,
-                    stats.listed,
-                    lookups.queries(),
-                    start.elapsed(),
-                );
-                if verdicts.last() != Some(&report.verdict) {
-                    verdicts.push(report.verdict);
-                }
+                bar.update(stats.targets, stats.listed);
                 if !self.only_listed || report.verdict != Verdict::Clean {
                     exporter.scan_report(&report)?;
                 }
@@ -75,19 +153,94 @@ impl Scan {
         )
         .await?;
         bar.finish();
-        let summary = ScanSummary {
-            stats,
-            queries: lookups.queries(),
-            elapsed: start.elapsed(),
+        Ok((stats, lookups.queries()))
+    }
+
+    /// The local data of every zone, when the whole scan can be answered
+    /// from it: every zone has data (not expired) and every address is IPv4.
+    fn local_data<'c>(&self, config: &'c Config) -> Option<Vec<&'c zonedata::Zone>> {
+        if !self.blocks.iter().all(|b| matches!(b, Block::V4(..))) {
+            return None;
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        self.zones
+            .iter()
+            .map(|z| {
+                config
+                    .local
+                    .iter()
+                    .find(|d| d.name() == z.query_zone && !d.is_expired_at(now))
+            })
+            .collect()
+    }
+
+    /// Scans from local data only: no DNS, one address after another.
+    async fn run_local(
+        &self,
+        config: &Config,
+        data: Vec<&zonedata::Zone>,
+        exporter: &mut dyn Exporter,
+    ) -> Result<ScanStats, RunError> {
+        let answers = LocalZones::new(config.local.clone(), Arc::new(NoNetwork));
+        let mut zones = Vec::new();
+        for (zone, d) in self.zones.iter().zip(data) {
+            let probe = Probe::run(&answers, zone, Family::V4).await;
+            zones.push((zone, d, probe));
+        }
+        let bar = Progress::new(self.targets(), self.progress && !self.quiet, || 0);
+        let stop = Arc::new(AtomicBool::new(false));
+        let watcher = {
+            let stop = Arc::clone(&stop);
+            tokio::spawn(async move {
+                ctrl_c().await;
+                stop.store(true, Ordering::Relaxed);
+            })
         };
-        exporter.scan_end(&summary)?;
-        if config.format != Format::Human && !self.quiet {
-            render::HumanExporter::new(err, Style::default()).scan_end(&summary)?;
-        }
-        if summary.stats.interrupted {
-            return Ok(ExitStatus::Interrupted);
-        }
-        Ok(ExitStatus::from_verdicts(verdicts))
+        let keep_clean = !self.only_listed && config.format != Format::Human;
+        let addresses = sources::addresses(&self.blocks, self.shard).filter_map(|a| match a {
+            IpAddr::V4(v4) => Some(u32::from(v4)),
+            IpAddr::V6(_) => None,
+        });
+        let scan = LocalScan { zones };
+        let stats = tokio::task::block_in_place(|| {
+            scan.run(addresses, keep_clean, &stop, |emit, stats| {
+                bar.update(stats.targets, stats.listed);
+                match emit {
+                    Emit::Report(r) => exporter.scan_report(r),
+                    Emit::Progress => Ok(()),
+                }
+            })
+        });
+        watcher.abort();
+        bar.finish();
+        Ok(stats?)
+    }
+}
+
+/// Resolves on Ctrl-C (never, where signals cannot be handled).
+async fn ctrl_c() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        futures::future::pending::<()>().await;
+    }
+}
+
+/// The "network" of a scan answered from local data: no name outside the
+/// local zones is ever asked.
+struct NoNetwork;
+
+impl Dns for NoNetwork {
+    fn lookup<'a>(&'a self, _: &'a str, _: RecordType) -> BoxFuture<'a, Outcome> {
+        Box::pin(async {
+            Outcome::Failed(Failure::Other(
+                "not in the local data (this scan asks no DNS server)".into(),
+            ))
+        })
+    }
+
+    fn describe(&self) -> String {
+        "local data".into()
     }
 }
 

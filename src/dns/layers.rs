@@ -140,6 +140,100 @@ impl Dns for RateLimited {
     }
 }
 
+/// After this many timeouts in a row from one zone, with nothing answered in
+/// between, the zone is given up on for the rest of the run.
+pub const GIVE_UP_AFTER: u32 = 8;
+
+/// Gives up on a zone that stopped answering: after [`GIVE_UP_AFTER`]
+/// consecutive timeouts for names under it (nothing answered in between),
+/// its remaining lookups fail at once with the reason, instead of each
+/// waiting out the timeout. They fail: they are never NXDOMAIN, so nothing
+/// from such a zone is ever `not_listed`.
+pub struct ZoneBreaker {
+    inner: Arc<dyn Dns>,
+    /// Per zone: consecutive timeouts, and when the zone was given up on.
+    zones: HashMap<String, std::sync::Mutex<Streak>>,
+}
+
+#[derive(Default)]
+struct Streak {
+    timeouts: u32,
+    since: Option<std::time::SystemTime>,
+    given_up: bool,
+}
+
+impl ZoneBreaker {
+    /// Watches the zones `zones` (names under other zones pass through).
+    pub fn new(inner: Arc<dyn Dns>, zones: impl IntoIterator<Item = String>) -> ZoneBreaker {
+        ZoneBreaker {
+            inner,
+            zones: zones
+                .into_iter()
+                .map(|z| {
+                    (
+                        z.to_ascii_lowercase(),
+                        std::sync::Mutex::new(Streak::default()),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// The zone `name` lies in, if watched.
+    fn zone_of(&self, name: &str) -> Option<(&str, &std::sync::Mutex<Streak>)> {
+        let name = name.trim_end_matches('.').to_ascii_lowercase();
+        let mut rest = name.as_str();
+        loop {
+            if let Some((z, s)) = self.zones.get_key_value(rest) {
+                return Some((z.as_str(), s));
+            }
+            rest = rest.split_once('.')?.1;
+        }
+    }
+
+    async fn watched(
+        &self,
+        zone: &str,
+        streak: &std::sync::Mutex<Streak>,
+        name: &str,
+        rtype: RecordType,
+    ) -> Outcome {
+        if streak.lock().map(|s| s.given_up).unwrap_or(false) {
+            return Outcome::Failed(super::Failure::Other(format!(
+                "{zone} stopped answering ({GIVE_UP_AFTER} timeouts in a row): not asked again in this run"
+            )));
+        }
+        let outcome = self.inner.lookup(name, rtype).await;
+        if let Ok(mut s) = streak.lock() {
+            match &outcome {
+                Outcome::Failed(super::Failure::Timeout) => {
+                    s.timeouts += 1;
+                    s.since.get_or_insert_with(std::time::SystemTime::now);
+                    if s.timeouts >= GIVE_UP_AFTER {
+                        s.given_up = true;
+                    }
+                }
+                Outcome::Failed(_) => {}
+                _ => *s = Streak::default(),
+            }
+        }
+        outcome
+    }
+}
+
+impl Dns for ZoneBreaker {
+    fn lookup<'a>(&'a self, name: &'a str, rtype: RecordType) -> BoxFuture<'a, Outcome> {
+        match self.zone_of(name) {
+            Some((zone, streak)) => self.watched(zone, streak, name, rtype).boxed(),
+            None => self.inner.lookup(name, rtype),
+        }
+    }
+
+    fn describe(&self) -> String {
+        self.inner.describe()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,6 +273,53 @@ mod tests {
         }
         // 3 events at 2/s: the third at 1 s.
         assert_eq!(start.elapsed(), Duration::from_secs(1));
+    }
+
+    /// Times out for names under `dead.example`, answers NXDOMAIN elsewhere.
+    struct Silent(std::sync::atomic::AtomicU32);
+
+    impl Dns for Silent {
+        fn lookup<'a>(&'a self, name: &'a str, _: RecordType) -> BoxFuture<'a, Outcome> {
+            let dead = name.ends_with("dead.example");
+            if dead {
+                self.0.fetch_add(1, Ordering::Relaxed);
+            }
+            async move {
+                if dead {
+                    Outcome::Failed(super::super::Failure::Timeout)
+                } else {
+                    Outcome::NxDomain
+                }
+            }
+            .boxed()
+        }
+        fn describe(&self) -> String {
+            "silent".into()
+        }
+    }
+
+    #[tokio::test]
+    async fn a_zone_that_stops_answering_is_given_up_on_and_never_not_listed() {
+        let inner = Arc::new(Silent(std::sync::atomic::AtomicU32::new(0)));
+        let dns = ZoneBreaker::new(
+            Arc::clone(&inner) as Arc<dyn Dns>,
+            ["dead.example".to_string(), "live.example".to_string()],
+        );
+        for i in 0..100 {
+            let o = dns
+                .lookup(&format!("{i}.dead.example"), RecordType::A)
+                .await;
+            assert!(matches!(o, Outcome::Failed(_)), "{o:?}");
+        }
+        // Only the first GIVE_UP_AFTER lookups were sent.
+        assert_eq!(inner.0.load(Ordering::Relaxed), GIVE_UP_AFTER);
+        let o = dns.lookup("1.dead.example", RecordType::A).await;
+        assert!(format!("{o:?}").contains("stopped answering"), "{o:?}");
+        // Other zones are untouched.
+        assert_eq!(
+            dns.lookup("1.live.example", RecordType::A).await,
+            Outcome::NxDomain
+        );
     }
 
     #[tokio::test]

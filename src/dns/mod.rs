@@ -16,7 +16,7 @@ use futures::future::BoxFuture;
 use serde::Serialize;
 
 pub use hickory::{HickoryDns, ResolverSettings, SetupError, system_servers, wire_name};
-pub use layers::{Counted, RateLimited, RateLimiter};
+pub use layers::{Counted, GIVE_UP_AFTER, RateLimited, RateLimiter, ZoneBreaker};
 pub use udp::BulkUdp;
 
 /// The record types blocklens asks for.

@@ -156,9 +156,12 @@ impl ConfigFile {
                 .push(at.check(t, |s| Target::parse(s).map_err(|e| e.to_string()))?);
         }
         for r in &raw.resolvers {
-            c.resolvers.push(at.check(r, |s| parse_resolver(s))?);
+            c.resolvers
+                .push(at.check(r, |s| parse_resolver(s).map_err(|e| e.to_string()))?);
         }
-        c.timeout = at.opt(&raw.timeout, |s| parse_duration(s))?;
+        c.timeout = at.opt(&raw.timeout, |s| {
+            parse_duration(s).map_err(|e| e.to_string())
+        })?;
         c.interval = at.opt(&raw.interval, |s| parse_interval(s))?;
         c.listen = at.opt(&raw.listen, |s| {
             s.parse::<SocketAddr>()
@@ -171,7 +174,9 @@ impl ConfigFile {
         c.critical = at.opt(&raw.critical, |n| count(*n, 1, 1000))?;
         if let Some(url) = &raw.notify {
             let mut opts = at.check(url, |s| NotifyOptions::new(s).map_err(|e| e.reason))?;
-            if let Some(t) = at.opt(&raw.notify_timeout, |s| parse_duration(s))? {
+            if let Some(t) = at.opt(&raw.notify_timeout, |s| {
+                parse_duration(s).map_err(|e| e.to_string())
+            })? {
                 opts.timeout = t;
             }
             c.notify = Some(opts);

@@ -71,7 +71,10 @@ impl Exporter for JsonExporter<'_> {
 
     fn scan_report(&mut self, report: &Report) -> io::Result<()> {
         if self.lines {
+            // A consumer reading line by line gets each report when it is
+            // ready, not when a pipe buffer fills.
             self.line(report)?;
+            self.out.flush()?;
         } else {
             writeln!(self.out, "{}", if self.written == 0 { "" } else { "," })?;
             serde_json::to_writer(&mut *self.out, report)?;

@@ -182,15 +182,10 @@ pub async fn evaluate(dns: &dyn Dns, req: &Request, limit: std::time::Duration) 
 /// RFC 7208 §4.3: a domain that is not a multi-label FQDN with labels of
 /// 1-63 characters gives `none`.
 fn valid_domain(d: &str) -> Result<(), String> {
-    if d.is_empty() {
-        return Err("empty".into());
-    }
-    if d.len() > 253 {
-        return Err("longer than 253 characters".into());
-    }
     if d.starts_with('[') {
         return Err("an address literal, not a domain".into());
     }
+    crate::target::check_lengths(d).map_err(|e| e.to_string())?;
     let labels: Vec<&str> = d.split('.').collect();
     if labels.len() < 2 {
         return Err("not fully qualified".into());
@@ -200,14 +195,6 @@ fn valid_domain(d: &str) -> Result<(), String> {
         .is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()))
     {
         return Err("an IP address, not a domain".into());
-    }
-    for l in labels {
-        if l.is_empty() {
-            return Err("empty label".into());
-        }
-        if l.len() > 63 {
-            return Err(format!("label '{l}' is longer than 63 characters"));
-        }
     }
     Ok(())
 }
@@ -231,8 +218,7 @@ fn truncate_name(mut name: String) -> String {
 /// Whether an expanded target can be sent to DNS at all (RFC 1035 lengths).
 /// A name that cannot (an empty or over-long label) matches nothing.
 pub(super) fn queryable(name: &str) -> bool {
-    let n = name.strip_suffix('.').unwrap_or(name);
-    !n.is_empty() && n.len() <= 253 && n.split('.').all(|l| !l.is_empty() && l.len() <= 63)
+    crate::target::check_lengths(name).is_ok()
 }
 
 /// The no-match result for a target that cannot be queried.

@@ -139,3 +139,41 @@ fn the_test_catalog_itself_is_valid() {
     ]);
     assert_eq!(r.code, 0, "{r:?}");
 }
+
+/// Runs the binary with `stdin` as its standard input.
+fn run_with_stdin(args: &[&str], stdin: std::fs::File) -> Run {
+    let server = crate::common::TestServer::shared();
+    crate::common::blocklens()
+        .arg("--resolver")
+        .arg(server.addr().to_string())
+        .arg("--lists")
+        .arg(crate::common::test_catalog())
+        .args(args)
+        .stdin(stdin)
+        .output()
+        .expect("the binary runs")
+        .into()
+}
+
+#[test]
+fn endless_or_oversized_input_is_refused_without_reading_it_all() {
+    // /dev/zero is one endless line: refused at the line-length cap.
+    let zero = || std::fs::File::open("/dev/zero").unwrap();
+    assert_usage_error(
+        &run_with_stdin(&["scan", "-", "--zone", "bl.test"], zero()),
+        "<stdin>:1: longer than 4096 bytes",
+    );
+    assert_usage_error(&run_bare(&["zones", "--lists", "/dev/zero"]), "/dev/zero");
+    // A file of more addresses than --max-targets is refused as soon as the
+    // count passes the limit, naming the limit.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("many.txt");
+    let lines: String = (0..70_000u32)
+        .map(|i| format!("{}\n", std::net::Ipv4Addr::from(0x0a00_0000 + i)))
+        .collect();
+    std::fs::write(&path, lines).unwrap();
+    assert_usage_error(
+        &run(&["scan", &format!("@{}", path.display()), "--zone", "bl.test"]),
+        "--max-targets 65537",
+    );
+}

@@ -8,11 +8,14 @@ mod common;
 
 mod bad_input;
 mod check;
+mod cli;
 mod explain;
 mod explain_corpus;
+mod local_data;
 mod output;
 mod rbldnsd;
 mod scan;
 mod sender;
 mod spf_suite;
+mod zonedata;
 mod zones;

@@ -194,3 +194,57 @@ fn no_color_env_and_flag_are_accepted() {
     assert_eq!(out.status.code(), Some(1));
     assert!(!String::from_utf8(out.stdout).unwrap().contains('\x1b'));
 }
+
+#[test]
+fn api_keys_in_zone_names_are_masked_in_every_format() {
+    let key = "secretkey0123456789abc";
+    let zone = format!("{key}.dq.test");
+    for format in ["human", "json", "ndjson"] {
+        let r = run(&["check", "192.0.2.10", "--zone", &zone, "--format", format]);
+        assert_eq!(r.code, 1, "{r:?}");
+        assert!(!r.stdout.contains(key), "{format}: {}", r.stdout);
+        assert!(!r.stderr.contains(key), "{format}: {}", r.stderr);
+        assert!(r.stdout.contains("<key>.dq.test"), "{format}: {}", r.stdout);
+    }
+    let r = run(&["zones", "--health", "--zone", &zone, "--json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(!r.stdout.contains(key), "{}", r.stdout);
+}
+
+#[test]
+fn identical_failures_share_one_line_and_the_headline_says_nothing_answered() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = dir.path().join("two.toml");
+    std::fs::write(
+        &catalog,
+        "[[zone]]\nzone = \"a.refused.test\"\nname = \"A\"\ntargets = \"ip\"\n\n\
+         [[zone]]\nzone = \"b.refused.test\"\nname = \"B\"\ntargets = \"ip\"\n",
+    )
+    .unwrap();
+    let server = TestServer::shared();
+    let r: crate::common::Run = blocklens()
+        .args(["--resolver", &server.addr().to_string()])
+        .args(["--lists", catalog.to_str().unwrap()])
+        .args(["check", "192.0.2.99"])
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 3, "{r:?}");
+    assert!(
+        r.stdout
+            .starts_with("192.0.2.99  INCOMPLETE: none of the 2 lists gave a usable answer\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("  error        all 2 lists: no usable answer: REFUSED\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !r.stdout.lines().any(|l| l.ends_with(' ')),
+        "no trailing spaces: {:?}",
+        r.stdout
+    );
+}

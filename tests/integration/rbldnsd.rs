@@ -58,7 +58,7 @@ notes = "served by rbldnsd in the test"
 "127.0.1.2" = "spam domain"
 "#;
 
-fn find_rbldnsd() -> Option<PathBuf> {
+pub(crate) fn find_rbldnsd() -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
         .chain([PathBuf::from("/usr/sbin"), PathBuf::from("/usr/local/sbin")])
@@ -66,9 +66,9 @@ fn find_rbldnsd() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-struct Rbldnsd {
-    child: Child,
-    port: u16,
+pub(crate) struct Rbldnsd {
+    pub(crate) child: Child,
+    pub(crate) port: u16,
 }
 
 impl Drop for Rbldnsd {
@@ -78,7 +78,7 @@ impl Drop for Rbldnsd {
     }
 }
 
-fn write_world_readable(path: &Path, text: &str) {
+pub(crate) fn write_world_readable(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o644)).unwrap();
 }

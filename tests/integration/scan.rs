@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::process::Stdio;
 
-use crate::common::{TestServer, blocklens, ndjson, run, test_catalog};
+use crate::common::{TestServer, blocklens, ndjson, result, run, test_catalog};
 
 #[test]
 fn a_slash_24_yields_exactly_the_expected_listed_set_in_input_order() {
@@ -188,6 +188,11 @@ fn the_guard_refuses_big_scans_before_any_query() {
             r.stderr
         );
     }
+    // An IPv6 /64 cannot be allowed by any --max-targets: the advice is a
+    // narrower block, not a limit the option would refuse.
+    let r = run(&["scan", "2001:db8::/64"]);
+    assert!(r.stderr.contains("a /112"), "{}", r.stderr);
+    assert!(!r.stderr.contains("--max-targets 18446744073709551616"));
     let r = run(&[
         "scan",
         "192.0.2.0/30",
@@ -263,4 +268,155 @@ fn ipv6_ranges_and_domain_zones_are_skipped() {
             .iter()
             .all(|z| z["zone"] == "bl.test")
     }));
+}
+
+#[test]
+fn ndjson_lines_reach_a_pipe_as_soon_as_they_are_ready() {
+    use std::io::BufRead;
+    // slow.test allows 2 queries per second: 8 addresses take about 4 s, and
+    // the first report is ready after the test points and one query.
+    let server = crate::common::TestServer::shared();
+    let mut child = crate::common::blocklens()
+        .arg("--resolver")
+        .arg(server.addr().to_string())
+        .arg("--lists")
+        .arg(crate::common::test_catalog())
+        .args(["scan", "192.0.2.10-192.0.2.17", "--zone", "slow.test"])
+        .args(["--format", "ndjson", "-q"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().expect("a line").expect("readable");
+    assert!(first.contains("\"192.0.2.10\""), "{first}");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the first line arrived only when the scan ended"
+    );
+    assert_eq!(lines.count(), 7);
+    assert_eq!(child.wait().unwrap().code(), Some(1));
+}
+
+#[test]
+fn shards_cover_the_input_exactly_once() {
+    let full = run(&[
+        "scan",
+        "192.0.2.0/28",
+        "--zone",
+        "bl.test",
+        "--format",
+        "ndjson",
+        "-q",
+    ]);
+    assert_eq!(full.code, 1, "{full:?}");
+    let mut union: Vec<String> = Vec::new();
+    for shard in ["1/3", "2/3", "3/3"] {
+        let r = run(&[
+            "scan",
+            "192.0.2.0/28",
+            "--zone",
+            "bl.test",
+            "--format",
+            "ndjson",
+            "-q",
+            "--shard",
+            shard,
+        ]);
+        assert!(r.code == 0 || r.code == 1 || r.code == 3, "{r:?}");
+        union.extend(r.stdout.lines().map(str::to_string));
+    }
+    let mut expected: Vec<String> = full.stdout.lines().map(str::to_string).collect();
+    assert_eq!(expected.len(), 16);
+    expected.sort();
+    union.sort();
+    assert_eq!(union, expected);
+    let r = run(&["scan", "192.0.2.0/28", "--shard", "4/3"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("not a shard"), "{}", r.stderr);
+}
+
+#[test]
+fn rate_capped_zones_are_left_out_of_the_default_set_and_the_cost_is_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let catalog = dir.path().join("capped.toml");
+    std::fs::write(
+        &catalog,
+        "[[zone]]\nzone = \"bl.test\"\nname = \"BL\"\ntargets = \"ip\"\n\n\
+         [[zone]]\nzone = \"slow.test\"\nname = \"Slow\"\ntargets = \"ip\"\nrate = 2\n",
+    )
+    .unwrap();
+    let server = crate::common::TestServer::shared();
+    let r: crate::common::Run = crate::common::blocklens()
+        .args([
+            "--resolver",
+            &server.addr().to_string(),
+            "--lists",
+            catalog.to_str().unwrap(),
+        ])
+        .args(["scan", "192.0.2.0/24", "--format", "ndjson"])
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stderr.contains(
+            "slow.test allows 2 queries/s: this scan would take about 2 min with it; it is left out, name it with --zone to include it"
+        ),
+        "{}",
+        r.stderr
+    );
+    let reports = crate::common::ndjson(&r.stdout);
+    assert_eq!(reports.len(), 256);
+    assert!(
+        reports
+            .iter()
+            .all(|rep| !crate::common::has_result(rep, "slow.test"))
+    );
+}
+
+#[test]
+fn a_zone_that_stops_answering_is_given_up_on_not_waited_for_per_address() {
+    // 256 addresses, one zone silent: after a few timeouts the zone is given
+    // up on and its remaining lookups fail at once (with the reason), while
+    // the other zone keeps answering. Every silent result is an error.
+    let r = run(&[
+        "scan",
+        "192.0.2.0/24",
+        "--zone",
+        "silent.test",
+        "--zone",
+        "bl.test",
+        "--timeout",
+        "200ms",
+        "--attempts",
+        "1",
+        "--concurrency",
+        "8",
+        "--format",
+        "ndjson",
+        "-q",
+    ]);
+    assert_eq!(r.code, 1, "bl.test lists some: {r:?}");
+    let reports = ndjson(&r.stdout);
+    assert_eq!(reports.len(), 256);
+    let silent: Vec<&serde_json::Value> = reports
+        .iter()
+        .map(|rep| result(rep, "silent.test"))
+        .collect();
+    assert!(silent.iter().all(|z| z["status"] == "error"));
+    let given_up = silent
+        .iter()
+        .filter(|z| z["detail"].as_str().unwrap().contains("stopped answering"))
+        .count();
+    assert!(given_up > 200, "only {given_up} lookups were cut short");
+    // bl.test answers every address (192.0.2.14 is an error by its data:
+    // an answer outside 127/8), and is never given up on.
+    for rep in &reports {
+        let bl = result(rep, "bl.test");
+        let detail = bl["detail"].as_str().unwrap_or("");
+        assert!(
+            !detail.contains("stopped answering") && !detail.contains("timeout"),
+            "{bl}"
+        );
+    }
 }

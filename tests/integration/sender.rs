@@ -178,6 +178,7 @@ fn check_sender_spf_fail_is_exit_1_even_when_not_listed() {
     assert_eq!(report["sender"]["spf"]["result"], "fail");
     assert_eq!(report["sender"]["dmarc"]["aligned"], false);
     assert_eq!(report["sender"]["rdns"]["fcrdns"], "none");
+    assert_eq!(report["sender"]["verdict"], "refused");
     assert_eq!(r.code, 1);
 }
 
@@ -254,5 +255,49 @@ fn check_sender_domain_listing_is_exit_1_and_human_output_shows_it() {
         ),
         "{}",
         r.stdout
+    );
+}
+
+#[test]
+fn check_sender_incomplete_is_exit_3_and_says_so_where_the_verdict_is() {
+    // SPF of a domain whose TXT lookup fails is temperror: the blocklists
+    // say clean, the sender side says incomplete, and so does the exit code.
+    let r = run(&[
+        "check",
+        "192.0.2.99",
+        "--zone",
+        "bl.test",
+        "--sender",
+        "x.servfail.test",
+        "--json",
+    ]);
+    assert_eq!(r.code, 3, "{r:?}");
+    let report = &r.json()[0];
+    assert_eq!(report["verdict"], "clean");
+    assert_eq!(report["sender"]["verdict"], "incomplete");
+    assert_eq!(report["sender"]["spf"]["result"], "temperror");
+    let r = run(&[
+        "check",
+        "192.0.2.99",
+        "--zone",
+        "bl.test",
+        "--sender",
+        "x.servfail.test",
+        "--helo",
+        "mail.example.org",
+    ]);
+    assert_eq!(r.code, 3);
+    let out = &r.stdout;
+    assert!(
+        out.contains("sender domain x.servfail.test (HELO mail.example.org)  INCOMPLETE"),
+        "{out}"
+    );
+    assert!(
+        out.contains("SPF    temperror (TXT lookup for x.servfail.test failed: SERVFAIL)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Sender side: 0 refused, 1 incomplete, 0 ok."),
+        "{out}"
     );
 }

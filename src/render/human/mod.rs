@@ -7,6 +7,8 @@ mod scan;
 mod spf;
 mod zones;
 
+use std::io::Write;
+
 use crate::catalog::Role;
 use crate::config::Style;
 use crate::report::Status;
@@ -47,22 +49,82 @@ fn status_word(status: Status, role: Role) -> (&'static str, &'static str) {
     }
 }
 
+/// `1 target`, `2 targets`.
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// The widest a padded table column gets; longer values overflow it.
+const MAX_COLUMN: usize = 48;
+
+/// The width of a table column holding `values` (at least `min`, at most
+/// [`MAX_COLUMN`]).
+fn column_width<'a>(values: impl Iterator<Item = &'a str>, min: usize) -> usize {
+    values
+        .map(|v| v.chars().count())
+        .max()
+        .unwrap_or(0)
+        .clamp(min, MAX_COLUMN.max(min))
+}
+
+/// A writer that drops the spaces padding leaves at the end of lines.
+struct TrimLines<'a> {
+    inner: &'a mut dyn std::io::Write,
+    line: Vec<u8>,
+}
+
+impl std::io::Write for TrimLines<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        for &b in buf {
+            if b == b'\n' {
+                let end = self
+                    .line
+                    .iter()
+                    .rposition(|c| *c != b' ')
+                    .map_or(0, |i| i + 1);
+                self.inner.write_all(&self.line[..end])?;
+                self.inner.write_all(b"\n")?;
+                self.line.clear();
+            } else {
+                self.line.push(b);
+            }
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.write_all(&self.line)?;
+        self.line.clear();
+        self.inner.flush()
+    }
+}
+
 /// Tables for people.
 pub struct HumanExporter<'a> {
-    out: &'a mut dyn std::io::Write,
+    out: TrimLines<'a>,
     style: Style,
 }
 
 impl<'a> HumanExporter<'a> {
     /// Writes to `out` with `style`.
     pub fn new(out: &'a mut dyn std::io::Write, style: Style) -> HumanExporter<'a> {
-        HumanExporter { out, style }
+        HumanExporter {
+            out: TrimLines {
+                inner: out,
+                line: Vec::new(),
+            },
+            style,
+        }
     }
 }
 
 impl super::Exporter for HumanExporter<'_> {
     fn check(&mut self, reports: &[crate::report::Report]) -> std::io::Result<()> {
-        render_check(self.out, reports, self.style)?;
+        render_check(&mut self.out, reports, self.style)?;
         self.out.flush()
     }
 
@@ -74,31 +136,32 @@ impl super::Exporter for HumanExporter<'_> {
         if report.verdict == crate::report::Verdict::Clean {
             return Ok(());
         }
-        render_scan_row(self.out, report, self.style)
+        render_scan_row(&mut self.out, report, self.style)?;
+        self.out.flush()
     }
 
     fn scan_end(&mut self, summary: &crate::report::ScanSummary) -> std::io::Result<()> {
-        render_scan_summary(self.out, summary, self.style)?;
+        render_scan_summary(&mut self.out, summary, self.style)?;
         self.out.flush()
     }
 
     fn spf(&mut self, spf: &crate::spf::SpfOutput) -> std::io::Result<()> {
-        render_spf(self.out, spf, self.style)?;
+        render_spf(&mut self.out, spf, self.style)?;
         self.out.flush()
     }
 
     fn explanation(&mut self, e: &crate::explain::Explanation) -> std::io::Result<()> {
-        render_explanation(self.out, e, self.style)?;
+        render_explanation(&mut self.out, e, self.style)?;
         self.out.flush()
     }
 
     fn zones(&mut self, zones: &[crate::catalog::Zone]) -> std::io::Result<()> {
-        render_zones(self.out, zones, self.style)?;
+        render_zones(&mut self.out, zones, self.style)?;
         self.out.flush()
     }
 
     fn health(&mut self, reports: &[crate::report::HealthReport]) -> std::io::Result<()> {
-        render_health(self.out, reports, self.style)?;
+        render_health(&mut self.out, reports, self.style)?;
         self.out.flush()
     }
 }

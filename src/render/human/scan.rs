@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use crate::report::{Report, Status, Verdict};
 
-use super::{GREEN, RED, Style, YELLOW, sanitize};
+use super::{GREEN, RED, Style, YELLOW, column_width, plural, sanitize};
 
 /// One line (plus detail lines) for a listed or incomplete target of a scan.
 pub fn render_scan_row(out: &mut dyn Write, report: &Report, style: Style) -> io::Result<()> {
@@ -45,27 +45,21 @@ pub fn render_scan_summary(
             "{}",
             style.paint(
                 YELLOW,
-                "Interrupted: the reports above are complete, the rest were not scanned."
+                "Interrupted (Ctrl-C): every report written is complete; the remaining addresses were not scanned."
             )
         )?;
     }
     let secs = elapsed.as_secs_f64();
     writeln!(
         out,
-        "Scanned {} targets: {} listed, {} incomplete, {} clean. {queries} queries in {secs:.2} s ({:.0} queries/s).",
-        stats.targets,
+        "Scanned {}: {} listed, {} incomplete, {} clean. {queries} queries in {secs:.2} s ({:.0} queries/s).",
+        plural(stats.targets as usize, "target"),
         stats.listed,
         stats.incomplete,
         stats.clean,
         queries as f64 / secs.max(0.001)
     )?;
-    let width = stats
-        .zones
-        .iter()
-        .map(|z| z.zone.len())
-        .max()
-        .unwrap_or(4)
-        .max(4);
+    let width = column_width(stats.zones.iter().map(|z| z.zone.as_str()), 4);
     writeln!(
         out,
         "{:<width$}  {:>8}  {:>8}  {:>8}",

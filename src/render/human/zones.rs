@@ -6,7 +6,7 @@ use crate::catalog::{Zone, ZoneStatus};
 use crate::report::HealthReport;
 use crate::target::TargetKind;
 
-use super::{BOLD, DIM, GREEN, Style, YELLOW, sanitize};
+use super::{BOLD, DIM, GREEN, Style, YELLOW, column_width, sanitize};
 
 fn targets_label(z: &Zone) -> &'static str {
     match (z.targets, z.ipv4, z.ipv6) {
@@ -19,8 +19,8 @@ fn targets_label(z: &Zone) -> &'static str {
 
 /// Writes the catalog as a table (`zones`).
 pub fn render_zones(out: &mut dyn Write, zones: &[Zone], style: Style) -> io::Result<()> {
-    let width = zones.iter().map(|z| z.zone.len()).max().unwrap_or(4).max(4);
-    let name_width = zones.iter().map(|z| z.name.len()).max().unwrap_or(4).max(4);
+    let width = column_width(zones.iter().map(|z| z.zone.as_str()), 4);
+    let name_width = column_width(zones.iter().map(|z| z.name.as_str()), 4);
     writeln!(
         out,
         "{}",
@@ -72,7 +72,18 @@ pub fn render_health(
     reports: &[HealthReport],
     style: Style,
 ) -> io::Result<()> {
-    let width = reports.iter().map(|r| r.zone.len()).max().unwrap_or(4);
+    let width = column_width(reports.iter().map(|r| r.zone.as_str()), 4);
+    writeln!(
+        out,
+        "{}",
+        style.paint(
+            BOLD,
+            &format!(
+                "{:<width$}  {:<6}  {:<18}  DETAIL",
+                "ZONE", "FAMILY", "HEALTH"
+            )
+        )
+    )?;
     for r in reports {
         let color = if r.health == crate::report::Health::Healthy {
             GREEN

@@ -8,6 +8,10 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 
+mod local;
+
+pub use local::{Emit, LocalScan};
+
 use crate::catalog::Zone;
 use crate::config::EngineOptions;
 use crate::dns::Dns;
@@ -179,6 +183,7 @@ pub async fn scan(
     dns: Arc<dyn Dns>,
     zones: &[Zone],
     blocks: &[crate::sources::Block],
+    shard: crate::sources::Shard,
     opts: &EngineOptions,
     cancel: impl std::future::Future<Output = ()>,
     mut emit: impl FnMut(Report, &ScanStats) -> std::io::Result<()>,
@@ -204,7 +209,7 @@ pub async fn scan(
 
     let per_target = zones.len().max(1);
     let window = (opts.concurrency / per_target).max(1);
-    let targets = blocks.iter().flat_map(|b| b.iter()).map(Target::Ip);
+    let targets = crate::sources::addresses(blocks, shard).map(Target::Ip);
     let probes = &probes;
     let mut reports = futures::stream::iter(targets)
         .map(|target| {
@@ -255,22 +260,7 @@ pub async fn scan(
                 None => break,
             },
         };
-        stats.targets += 1;
-        match report.verdict {
-            crate::report::Verdict::Listed => stats.listed += 1,
-            crate::report::Verdict::Incomplete => stats.incomplete += 1,
-            crate::report::Verdict::Clean => stats.clean += 1,
-        }
-        for r in &report.results {
-            if let Some(c) = stats.zones.iter_mut().find(|c| c.zone == r.zone) {
-                match r.status {
-                    crate::report::Status::Listed => c.listed += 1,
-                    crate::report::Status::Unusable => c.unusable += 1,
-                    crate::report::Status::Error => c.error += 1,
-                    crate::report::Status::NotListed => {}
-                }
-            }
-        }
+        stats.count(&report);
         emit(report, &stats)?;
     }
     Ok(stats)
