@@ -23,6 +23,8 @@ pub mod dns;
 pub mod dnsbl;
 pub mod engine;
 pub mod explain;
+pub mod infra;
+pub mod monitor;
 pub mod rdns;
 pub mod render;
 pub mod report;

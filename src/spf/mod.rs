@@ -24,7 +24,9 @@ use serde::Serialize;
 
 pub use eval::{Request, check_host, evaluate};
 pub use macros::{MacroContext, expand};
-pub use parse::{Directive, Mechanism, Modifier, ParseError, Qualifier, Record, parse_record};
+pub use parse::{
+    Directive, Mechanism, Modifier, ParseError, Qualifier, Record, is_spf_record, parse_record,
+};
 
 /// RFC 7208 §4.6.4: at most 10 terms that cause DNS queries.
 pub const MAX_DNS_LOOKUPS: u32 = 10;
