@@ -138,6 +138,36 @@ pub struct Zone {
 }
 
 impl Zone {
+    /// A zone the catalog does not hold, as a rejection names it: an IP block
+    /// list queried by its name with the usual test points; its codes are
+    /// undocumented. None when the name is not a usable DNS zone.
+    pub fn unlisted(name: &str) -> Option<Zone> {
+        let zone = crate::target::normalize_domain(name).ok()?;
+        Some(Zone {
+            query_zone: zone.clone(),
+            name: zone.clone(),
+            zone,
+            targets: TargetKind::Ip,
+            ipv4: true,
+            ipv6: true,
+            role: Role::Block,
+            default: false,
+            registration: false,
+            txt: true,
+            status: ZoneStatus::Active,
+            lookup_url: None,
+            notes: Some("not in the catalog: named by a rejection".into()),
+            rate: None,
+            test_point: None,
+            data: None,
+            codes: Vec::new(),
+            bits: Vec::new(),
+            errors: Vec::new(),
+            aliases: Vec::new(),
+            public: None,
+        })
+    }
+
     /// Whether this zone is queried for `kind` targets (and for IPv6 ones).
     pub fn applies_to(&self, kind: TargetKind, ipv6: bool) -> bool {
         self.targets == kind

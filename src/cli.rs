@@ -190,9 +190,10 @@ Exit codes: 1 the cause is confirmed live, 0 diagnosed (not reproduced, or --off
 3 verification failed for lack of DNS answers, 2 bad input."
     )]
     Explain {
-        /// A file holding the rejection, or - for stdin (the default).
-        #[arg(value_name = "FILE")]
-        file: Option<PathBuf>,
+        /// Files (a bounce, a pasted rejection, an mbox), Maildir or other
+        /// directories, or - for stdin (the default).
+        #[arg(value_name = "INPUT")]
+        inputs: Vec<PathBuf>,
         /// The client IP, if the text lacks it (or to override it).
         #[arg(long, value_name = "IP")]
         ip: Option<String>,
@@ -444,7 +445,7 @@ impl Cli {
                 (config, Command::Check(check))
             }
             CommandArgs::Explain {
-                file,
+                inputs,
                 ip,
                 sender,
                 helo,
@@ -456,7 +457,7 @@ impl Cli {
                 let selected = select(&lists, false)?;
                 let overrides = explain_overrides(ip, sender, helo, offline)?;
                 let explain = explain::Explain {
-                    text: read_input(file.as_deref())?,
+                    inputs: read_inputs(&inputs)?,
                     overrides,
                     catalog: selected.catalog,
                     zones: selected.zones,
@@ -790,34 +791,48 @@ fn spf_command(
     })
 }
 
-/// Reads the explain input (lossy UTF-8), refusing more than `MAX_INPUT` bytes.
-fn read_input(file: Option<&Path>) -> anyhow::Result<String> {
+/// The most `explain` reads from one file or stdin (a mailbox of bounces;
+/// each message is still at most `MAX_INPUT`).
+const MAX_MAILBOX: u64 = 1 << 30;
+
+/// Reads the explain inputs: stdin (nothing or `-`), files (an mbox is split
+/// into its messages), and directories (a Maildir, or every file in it).
+fn read_inputs(paths: &[PathBuf]) -> anyhow::Result<Vec<explain::Input>> {
     use std::io::Read;
-    let limit = blocklens::bounce::MAX_INPUT as u64;
-    let mut buf = Vec::new();
-    let name = match file {
-        Some(p) if p != Path::new("-") => {
-            let f =
-                std::fs::File::open(p).with_context(|| format!("cannot open {}", p.display()))?;
-            f.take(limit + 1)
-                .read_to_end(&mut buf)
-                .with_context(|| format!("cannot read {}", p.display()))?;
-            p.display().to_string()
+    let mut inputs = Vec::new();
+    let mut files = Vec::new();
+    let stdin = paths.is_empty() || paths.iter().any(|p| p == Path::new("-"));
+    if stdin {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .lock()
+            .take(MAX_MAILBOX + 1)
+            .read_to_end(&mut buf)
+            .context("cannot read stdin")?;
+        if buf.len() as u64 > MAX_MAILBOX {
+            bail!("stdin is larger than {} MiB", MAX_MAILBOX >> 20);
         }
-        _ => {
-            std::io::stdin()
-                .lock()
-                .take(limit + 1)
-                .read_to_end(&mut buf)
-                .context("cannot read stdin")?;
-            "stdin".to_string()
+        let messages = blocklens::bounce::split_mbox(&buf);
+        let many = messages.len() > 1;
+        for (i, bytes) in messages.into_iter().enumerate() {
+            let name = many.then(|| format!("stdin#{}", i + 1));
+            inputs.push(explain::Input { name, bytes });
         }
-    };
-    if buf.len() as u64 > limit {
-        bail!(
-            "{name} is larger than {} MiB: paste the rejection or the bounce, not a mailbox",
-            limit / 1024 / 1024
-        );
     }
-    Ok(String::from_utf8_lossy(&buf).into_owned())
+    for p in paths.iter().filter(|p| *p != Path::new("-")) {
+        let meta = std::fs::metadata(p).with_context(|| format!("cannot open {}", p.display()))?;
+        if meta.is_file() && meta.len() > MAX_MAILBOX {
+            bail!("{} is larger than {} MiB", p.display(), MAX_MAILBOX >> 20);
+        }
+        files.push(p.clone());
+    }
+    let read = blocklens::bounce::read_paths(&files).context("cannot read the input")?;
+    inputs.extend(read.into_iter().map(|(name, bytes)| explain::Input {
+        name: Some(name),
+        bytes,
+    }));
+    if inputs.is_empty() {
+        bail!("no bounce to read: the directories hold no files");
+    }
+    Ok(inputs)
 }

@@ -11,7 +11,6 @@
 //! have come for the rule to apply.
 
 use std::collections::HashSet;
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
 
@@ -138,46 +137,32 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
     ),
 ];
 
-/// The cause of a rejection (the `explain` vocabulary).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Cause {
-    /// A public DNS list is named, or the text says the IP or domain is on a DNS blocklist.
-    Blocklist,
-    /// SPF does not authorise the sending IP.
-    Spf,
-    /// DMARC policy (alignment or authentication failure).
-    Dmarc,
-    /// The server refused to relay.
-    Relay,
-    /// Authentication is required (submission).
-    AuthRequired,
-    /// The receiver's own reputation or block system, no public list named.
-    ReputationOther,
-    /// Reverse DNS, content, virus, rate limits, recipient or local policy, generic 5.7.1.
-    PolicyOther,
-    /// Not a policy rejection at all (unknown user, mailbox full, null MX...).
-    NotPolicy,
-    /// Nothing recognised (never written in data).
-    Unknown,
+crate::words::words! {
+    /// The cause of a rejection (the `explain` vocabulary).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum Cause {
+        /// A public DNS list is named, or the text says the IP or domain is on a DNS blocklist.
+        Blocklist = "blocklist",
+        /// SPF does not authorise the sending IP.
+        Spf = "spf",
+        /// DMARC policy (alignment or authentication failure).
+        Dmarc = "dmarc",
+        /// The server refused to relay.
+        Relay = "relay",
+        /// Authentication is required (submission).
+        AuthRequired = "auth_required",
+        /// The receiver's own reputation or block system, no public list named.
+        ReputationOther = "reputation_other",
+        /// Reverse DNS, content, virus, rate limits, recipient or local policy, generic 5.7.1.
+        PolicyOther = "policy_other",
+        /// Not a policy rejection at all (unknown user, mailbox full, null MX...).
+        NotPolicy = "not_policy",
+        /// Nothing recognised (never written in data).
+        Unknown = "unknown",
+    }
 }
 
 impl Cause {
-    /// The word used in JSON and in the data files.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Cause::Blocklist => "blocklist",
-            Cause::Spf => "spf",
-            Cause::Dmarc => "dmarc",
-            Cause::Relay => "relay",
-            Cause::AuthRequired => "auth_required",
-            Cause::ReputationOther => "reputation_other",
-            Cause::PolicyOther => "policy_other",
-            Cause::NotPolicy => "not_policy",
-            Cause::Unknown => "unknown",
-        }
-    }
-
     /// Whether this cause says the mail was refused for a policy reason
     /// (anything but `not_policy` and `unknown`).
     pub fn is_policy(self) -> bool {
@@ -185,22 +170,17 @@ impl Cause {
     }
 }
 
-impl fmt::Display for Cause {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+crate::words::words! {
+    /// How sure a classification is.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+    pub enum Confidence {
+        /// A guess.
+        Low = "low",
+        /// A phrase or code that usually means the cause.
+        Medium = "medium",
+        /// A phrase or code specific to the cause.
+        High = "high",
     }
-}
-
-/// How sure a classification is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Confidence {
-    /// A guess.
-    Low,
-    /// A phrase or code that usually means the cause.
-    Medium,
-    /// A phrase or code specific to the cause.
-    High,
 }
 
 /// The SMTP stage a refusal came at.

@@ -24,6 +24,9 @@ pub enum RunError {
     /// The resolver could not be set up (a configuration problem: exit 2).
     #[error(transparent)]
     Setup(#[from] dns::SetupError),
+    /// The input cannot be used (exit 2).
+    #[error("{0}")]
+    Input(String),
     /// Writing the output failed (a broken pipe is not reported).
     #[error("cannot write output: {0}")]
     Io(#[from] io::Error),

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::catalog::Zone;
-use crate::explain::Explanation;
+use crate::explain::{ExplainSummary, Explanation};
 use crate::report::{HealthReport, Report, ScanSummary};
 use crate::spf::SpfOutput;
 
@@ -17,8 +17,10 @@ use super::Exporter;
 pub struct JsonExporter<'a> {
     out: &'a mut dyn Write,
     lines: bool,
-    /// Scan reports written so far (for the array's commas).
+    /// Scan reports (or explanations) written so far (for the array's commas).
     written: u64,
+    /// Explanations go into an array (several inputs, `--format json`).
+    array: bool,
 }
 
 impl<'a> JsonExporter<'a> {
@@ -28,6 +30,7 @@ impl<'a> JsonExporter<'a> {
             out,
             lines,
             written: 0,
+            array: false,
         }
     }
 
@@ -50,6 +53,28 @@ impl<'a> JsonExporter<'a> {
         writeln!(self.out)
     }
 
+    /// One item of a stream: an NDJSON line (flushed, so a reader on a pipe
+    /// gets it when it is ready), or an element of a JSON array.
+    fn item<T: Serialize>(&mut self, item: &T) -> io::Result<()> {
+        if self.lines {
+            self.line(item)?;
+            self.out.flush()?;
+        } else {
+            writeln!(self.out, "{}", if self.written == 0 { "" } else { "," })?;
+            serde_json::to_writer(&mut *self.out, item)?;
+        }
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Closes a streamed JSON array.
+    fn end_array(&mut self) -> io::Result<()> {
+        if !self.lines {
+            writeln!(self.out, "{}]", if self.written == 0 { "" } else { "\n" })?;
+        }
+        self.out.flush()
+    }
+
     /// A single object: one line in both formats.
     fn single<T: Serialize>(&mut self, item: &T) -> io::Result<()> {
         self.line(item)?;
@@ -70,32 +95,44 @@ impl Exporter for JsonExporter<'_> {
     }
 
     fn scan_report(&mut self, report: &Report) -> io::Result<()> {
-        if self.lines {
-            // A consumer reading line by line gets each report when it is
-            // ready, not when a pipe buffer fills.
-            self.line(report)?;
-            self.out.flush()?;
-        } else {
-            writeln!(self.out, "{}", if self.written == 0 { "" } else { "," })?;
-            serde_json::to_writer(&mut *self.out, report)?;
-        }
-        self.written += 1;
-        Ok(())
+        self.item(report)
     }
 
     fn scan_end(&mut self, _summary: &ScanSummary) -> io::Result<()> {
-        if !self.lines {
-            writeln!(self.out, "{}]", if self.written == 0 { "" } else { "\n" })?;
-        }
-        self.out.flush()
+        self.end_array()
     }
 
     fn spf(&mut self, spf: &SpfOutput) -> io::Result<()> {
         self.single(spf)
     }
 
+    fn explain_begin(&mut self, many: bool) -> io::Result<()> {
+        self.array = many && !self.lines;
+        if self.array {
+            write!(self.out, "[")?;
+        }
+        Ok(())
+    }
+
     fn explanation(&mut self, e: &Explanation) -> io::Result<()> {
+        if self.lines {
+            // One line per diagnosis.
+            for i in 0..e.diagnoses.len() {
+                self.item(&e.only(i))?;
+            }
+            return Ok(());
+        }
+        if self.array {
+            return self.item(e);
+        }
         self.single(e)
+    }
+
+    fn explain_end(&mut self, _summary: &ExplainSummary) -> io::Result<()> {
+        if self.array {
+            return self.end_array();
+        }
+        self.out.flush()
     }
 
     fn zones(&mut self, zones: &[Zone]) -> io::Result<()> {

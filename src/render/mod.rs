@@ -12,7 +12,7 @@ use std::io::{self, Write};
 
 use crate::catalog::Zone;
 use crate::config::{Format, Style};
-use crate::explain::Explanation;
+use crate::explain::{ExplainSummary, Explanation};
 use crate::report::{HealthReport, Report, ScanSummary};
 use crate::spf::SpfOutput;
 
@@ -34,8 +34,12 @@ pub trait Exporter {
     fn scan_end(&mut self, summary: &ScanSummary) -> io::Result<()>;
     /// The `spf` result.
     fn spf(&mut self, spf: &SpfOutput) -> io::Result<()>;
-    /// The `explain` result.
+    /// Before the first explained input (`many`: more than one input).
+    fn explain_begin(&mut self, many: bool) -> io::Result<()>;
+    /// One explained input.
     fn explanation(&mut self, e: &Explanation) -> io::Result<()>;
+    /// After the last explained input.
+    fn explain_end(&mut self, summary: &ExplainSummary) -> io::Result<()>;
     /// The catalog (`zones`).
     fn zones(&mut self, zones: &[Zone]) -> io::Result<()>;
     /// The test-point checks (`zones --health`).

@@ -16,7 +16,7 @@ use crate::report::Status;
 use super::sanitize;
 
 pub use check::render_check;
-pub use explain::render_explanation;
+pub use explain::{render_explain_summary, render_explanation};
 pub use scan::{render_scan_row, render_scan_summary};
 pub use spf::render_spf;
 pub use zones::{render_health, render_zones};
@@ -107,6 +107,10 @@ impl std::io::Write for TrimLines<'_> {
 pub struct HumanExporter<'a> {
     out: TrimLines<'a>,
     style: Style,
+    /// Explaining several inputs: each gets a header, and a summary ends them.
+    many: bool,
+    /// Explanations written so far.
+    written: u64,
 }
 
 impl<'a> HumanExporter<'a> {
@@ -118,6 +122,8 @@ impl<'a> HumanExporter<'a> {
                 line: Vec::new(),
             },
             style,
+            many: false,
+            written: 0,
         }
     }
 }
@@ -150,8 +156,24 @@ impl super::Exporter for HumanExporter<'_> {
         self.out.flush()
     }
 
+    fn explain_begin(&mut self, many: bool) -> std::io::Result<()> {
+        self.many = many;
+        Ok(())
+    }
+
     fn explanation(&mut self, e: &crate::explain::Explanation) -> std::io::Result<()> {
-        render_explanation(&mut self.out, e, self.style)?;
+        if self.written > 0 {
+            writeln!(self.out)?;
+        }
+        self.written += 1;
+        render_explanation(&mut self.out, e, self.many, self.style)?;
+        self.out.flush()
+    }
+
+    fn explain_end(&mut self, summary: &crate::explain::ExplainSummary) -> std::io::Result<()> {
+        if self.many {
+            render_explain_summary(&mut self.out, summary, self.style)?;
+        }
         self.out.flush()
     }
 
