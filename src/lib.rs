@@ -34,7 +34,7 @@ use std::sync::Arc;
 pub use config::{Command, Config};
 pub use report::ExitStatus;
 
-use dns::{Dns, HickoryDns};
+use dns::{Client, Dns};
 use dnsbl::Family;
 use render::Format;
 use report::HealthReport;
@@ -42,7 +42,7 @@ use report::HealthReport;
 /// Why a run could not complete.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    /// The resolver could not be set up (a configuration problem: exit 2).
+    /// The DNS client could not be set up (a configuration problem: exit 2).
     #[error(transparent)]
     Setup(#[from] dns::SetupError),
     /// Writing the output failed (a broken pipe is not reported).
@@ -66,23 +66,7 @@ pub async fn run(
         write_zones(out, zones, &config)?;
         return Ok(ExitStatus::Clean);
     }
-    let mut dns: Arc<dyn Dns> = Arc::new(HickoryDns::new(&config.resolver)?);
-    if let Command::Scan { .. } = &config.command {
-        // Scans take the bulk path: long-lived UDP sockets.
-        let servers = if config.resolver.servers.is_empty() {
-            dns::system_servers()?
-        } else {
-            config.resolver.servers.clone()
-        };
-        let bulk = dns::BulkUdp::new(
-            &servers,
-            config.resolver.timeout,
-            config.resolver.attempts,
-            dns,
-        )
-        .await?;
-        dns = Arc::new(bulk);
-    }
+    let dns: Arc<dyn Dns> = Arc::new(Client::new(&config.resolver)?);
     run_with(config, dns, out, err).await
 }
 
