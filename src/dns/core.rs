@@ -694,3 +694,48 @@ fn unregister(links: &mut [Link], l: u16, id: u16, idx: u32) {
         *entry = 0;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Collect(Vec<(u64, Answer)>);
+
+    impl Sink for Collect {
+        fn deliver(&mut self, token: u64, answer: Answer) {
+            self.0.push((token, answer));
+        }
+    }
+
+    #[test]
+    fn no_server_at_all_fails_at_once_instead_of_dividing_by_zero() {
+        let limits = Limits {
+            timeout: Duration::from_secs(1),
+            attempts: 2,
+            ceiling: 64,
+        };
+        let mut core = Core::new(
+            Vec::new(),
+            Arc::new(Health::new(&[], limits.timeout)),
+            limits,
+            7,
+        );
+        assert!(
+            core.room(),
+            "nothing can be sent, so failing at once is the way"
+        );
+        let req = Req {
+            token: 9,
+            name: "2.0.0.127.bl.test",
+            rtype: RecordType::A,
+            pin: None,
+        };
+        let (token, answer) = core.start(&req, Instant::now()).expect("answered at once");
+        assert_eq!(token, 9);
+        assert!(matches!(answer.outcome, Outcome::Failed(Failure::Other(_))));
+        assert_eq!(core.outstanding, 0);
+        let mut sink = Collect(Vec::new());
+        core.sweep(Instant::now(), &mut sink);
+        assert!(sink.0.is_empty());
+    }
+}

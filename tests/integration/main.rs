@@ -15,4 +15,5 @@ mod rbldnsd;
 mod scan;
 mod sender;
 mod spf_suite;
+mod transport;
 mod zones;
