@@ -24,9 +24,13 @@
 //! - Every query ends in an [`Answer`](super::Answer): a verdict from the
 //!   server named in it, or a [`Failure`](super::Failure). A query is given
 //!   up after about timeout x attempts; a server marked down fails its
-//!   queries at once with [`Failure::ServerDown`](super::Failure).
-//! - At most `ceiling` queries are in flight per server; below it, an AIMD
-//!   window adapts to what the server answers in time.
+//!   queries at once with [`Failure::ServerDown`].
+//! - At most `ceiling` first transmissions are in flight per server; below
+//!   it, an AIMD window adapts to what the server answers in time. Queries
+//!   retrying after a timeout wait outside the window; all outstanding
+//!   queries together are capped at 4 x `ceiling` per server.
+//! - [`Feed::keep_trying`] hears of each timed-out transmission while the
+//!   query may still be retried, and can give it up at once.
 //!
 //! An order-preserving scan keeps a bounded buffer of targets: `next`
 //! returns queries of the targets in the buffer, `Wait(None)` when the
@@ -43,7 +47,7 @@ use tokio::time::Sleep;
 
 use super::core::Req;
 use super::driver::Source;
-use super::{Answer, RecordType};
+use super::{Answer, Failure, RecordType};
 
 /// One query from a [`Feed`].
 #[derive(Clone, Copy, Debug)]
@@ -76,6 +80,16 @@ pub trait Feed {
     fn next(&mut self, now: Instant) -> Next<'_>;
     /// The answer to the query handed out with `token`.
     fn deliver(&mut self, token: u64, answer: Answer);
+
+    /// A transmission of `token` got no reply in time and its budget allows
+    /// another try. Return false to give up now: the query is delivered at
+    /// once as [`Failure::Timeout`]. This is the early signal for failing a
+    /// zone: count timeouts per zone here (reset on any answer from it)
+    /// instead of waiting for whole queries to time out. Default: keep trying.
+    fn keep_trying(&mut self, token: u64, failure: &Failure) -> bool {
+        let _ = (token, failure);
+        true
+    }
 }
 
 /// Why a bulk run stopped early.
@@ -151,5 +165,9 @@ impl<F: Feed> Source for FeedSource<'_, F> {
 
     fn waits_for_answers(&self) -> bool {
         self.waiting
+    }
+
+    fn keep_trying(&mut self, token: u64, failure: &Failure) -> bool {
+        self.feed.keep_trying(token, failure)
     }
 }

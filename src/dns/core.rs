@@ -9,6 +9,12 @@
 //! (retransmitted with backoff on the same or the next server, or
 //! delivered as a timeout once the query's budget of timeout x attempts is
 //! spent), or failed at once because its server is down.
+//!
+//! Only first transmissions count against a link's window: a query that
+//! timed out once waits out its backoff outside it, so a silent zone cannot
+//! fill the window and starve the server's other queries (which would make
+//! a live server look dead). Outstanding queries are capped at
+//! [`OUTSTANDING_PER_WINDOW`] x the ceiling per server.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -30,6 +36,9 @@ use super::{Answer, Failure, Outcome, RecordType, tcp, wire};
 const MAX_REGS: usize = 4;
 /// IDs per socket.
 const ID_SPACE: usize = 1 << 16;
+/// Outstanding queries (in the window, retrying, or over TCP) per server,
+/// in multiples of the ceiling.
+pub const OUTSTANDING_PER_WINDOW: usize = 4;
 
 /// One query to start.
 pub(crate) struct Req<'a> {
@@ -70,11 +79,11 @@ pub struct Counters {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Where {
     Free,
-    /// In the link's send queue (counted in its window).
+    /// In the link's send queue.
     Queued(u16),
     /// Waiting for room in the link's window.
     Backlog(u16),
-    /// Sent, its timer running (counted in the link's window).
+    /// Sent, its timer running.
     Wire(u16),
     Tcp,
     Detached,
@@ -89,6 +98,8 @@ struct Slot {
     qname: Vec<u8>,
     packet: Vec<u8>,
     pin: Option<u16>,
+    /// Whether it counts against its link's window (first transmissions only).
+    counted: bool,
     /// (link, ID) registrations: a reply with that ID on that link is for this slot.
     regs: [(u16, u16); MAX_REGS],
     nregs: usize,
@@ -111,6 +122,7 @@ impl Slot {
             qname: Vec::with_capacity(64),
             packet: Vec::with_capacity(wire::MAX_QUERY_LEN),
             pin: None,
+            counted: false,
             regs: [(0, 0); MAX_REGS],
             nregs: 0,
             tries: 0,
@@ -164,6 +176,12 @@ pub(crate) struct TcpDone {
 /// Where deliveries go.
 pub(crate) trait Sink {
     fn deliver(&mut self, token: u64, answer: Answer);
+    /// A transmission of `token` failed and its budget allows another:
+    /// false gives up now (the query is delivered with `failure`).
+    fn keep_trying(&mut self, token: u64, failure: &Failure) -> bool {
+        let _ = (token, failure);
+        true
+    }
 }
 
 pub(crate) struct Core {
@@ -184,7 +202,9 @@ impl Core {
     pub(crate) fn new(links: Vec<Link>, health: Arc<Health>, limits: Limits, seed: u64) -> Core {
         let ceiling = limits.ceiling.clamp(1, super::window::MAX_WINDOW);
         Core {
-            max_outstanding: ceiling.saturating_mul(links.len().max(1)),
+            max_outstanding: ceiling
+                .saturating_mul(OUTSTANDING_PER_WINDOW)
+                .saturating_mul(links.len().max(1)),
             links,
             slots: Vec::new(),
             free: Vec::new(),
@@ -342,15 +362,19 @@ impl Core {
     /// Stops counting a slot where it was (its queue entries become stale).
     fn release(&mut self, idx: u32) {
         let slot = &mut self.slots[idx as usize];
-        if let Where::Queued(l) | Where::Wire(l) = slot.at {
+        if let Where::Queued(l) | Where::Wire(l) = slot.at
+            && slot.counted
+        {
             self.links[usize::from(l)].in_flight -= 1;
         }
+        slot.counted = false;
         slot.at = Where::Detached;
         slot.generation = slot.generation.wrapping_add(1);
     }
 
-    /// Registers the slot on `link` (an ID of its own there) and queues it,
-    /// or puts it in the link's backlog when the window is full.
+    /// Registers the slot on `link` (an ID of its own there) and queues it:
+    /// a first transmission within the window (or in the backlog when the
+    /// window is full), a retry outside it.
     fn send(&mut self, idx: u32, link: u16, retry: bool) -> Result<(), Failure> {
         let id = self.register(idx, link)?;
         let l = usize::from(link);
@@ -358,16 +382,16 @@ impl Core {
         wire::set_id(&mut slot.packet, id);
         let entry = (idx, slot.generation);
         let lk = &mut self.links[l];
-        if lk.in_flight < lk.window.limit() && lk.backlog.is_empty() {
+        if retry {
+            lk.queue.push_back(entry);
+            slot.at = Where::Queued(link);
+        } else if lk.in_flight < lk.window.limit() && lk.backlog.is_empty() {
             lk.in_flight += 1;
+            slot.counted = true;
             lk.queue.push_back(entry);
             slot.at = Where::Queued(link);
         } else {
-            if retry {
-                lk.backlog.push_front(entry);
-            } else {
-                lk.backlog.push_back(entry);
-            }
+            lk.backlog.push_back(entry);
             slot.at = Where::Backlog(link);
         }
         Ok(())
@@ -422,6 +446,7 @@ impl Core {
                     continue;
                 }
                 slot.at = Where::Queued(l as u16);
+                slot.counted = true;
                 self.links[l].in_flight += 1;
                 self.links[l].queue.push_back((idx, generation));
             }
@@ -627,17 +652,20 @@ impl Core {
     }
 
     fn on_timeout(&mut self, idx: u32, l: u16, now: Instant, sink: &mut dyn Sink) {
-        let sent = self.slots[idx as usize].sent;
+        let (sent, fresh) = (
+            self.slots[idx as usize].sent,
+            self.slots[idx as usize].tries == 1,
+        );
         self.release(idx);
         self.counters.timeouts += 1;
         self.links[usize::from(l)].window.on_loss(sent, now);
-        let down = self.health.timed_out(usize::from(l), sent, now);
+        let down = self.health.timed_out(usize::from(l), sent, fresh, now);
         let slot = &mut self.slots[idx as usize];
         slot.backoff = slot.backoff.saturating_add(1);
-        let next = if now >= slot.budget_end {
+        let (pin, failed, token) = (slot.pin, slot.failed_on, slot.token);
+        let next = if now >= slot.budget_end || !sink.keep_trying(token, &Failure::Timeout) {
             None
         } else {
-            let (pin, failed) = (slot.pin, slot.failed_on);
             self.choose(pin, Some(l), failed)
         };
         match next {

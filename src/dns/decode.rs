@@ -34,7 +34,7 @@ pub(crate) struct Question<'a> {
 
 /// What a packet means for the query it claims to answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Decision {
+pub enum Decision {
     /// Not an answer to this query (wrong ID or question, not a response,
     /// unreadable header or question): ignore it and keep waiting.
     NotOurs,
@@ -42,6 +42,33 @@ pub(crate) enum Decision {
     Truncated,
     /// How the query ended.
     Done(Outcome),
+}
+
+/// A query name in wire form, checked once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueryName(Vec<u8>);
+
+impl QueryName {
+    /// Checks and encodes `name` (labels of 1 to 63 bytes, at most 255 in all).
+    pub fn new(name: &str) -> Result<QueryName, String> {
+        let mut wire = Vec::new();
+        wire::encode_name(name, &mut wire)?;
+        Ok(QueryName(wire))
+    }
+}
+
+/// Decodes `reply` as the answer to the query with ID `id` for `name` and
+/// `rtype`: the decoder every lookup of [`Client`](super::Client) uses, over
+/// UDP and TCP. Never panics, whatever the bytes.
+pub fn decode_reply(reply: &[u8], id: u16, name: &QueryName, rtype: RecordType) -> Decision {
+    decide(
+        reply,
+        &Question {
+            id,
+            name: &name.0,
+            rtype,
+        },
+    )
 }
 
 /// Decodes `msg` as a reply to `q`.

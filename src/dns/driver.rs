@@ -11,9 +11,9 @@ use std::task::{Context, Poll};
 use futures::StreamExt;
 use tokio::time::{Instant, Sleep};
 
-use super::Answer;
 use super::core::{Core, Req, Sink};
 use super::io::{self, BATCH, RecvBatch};
+use super::{Answer, Failure};
 
 /// Batches read from one socket per turn before other work gets a go.
 const RECV_ROUNDS: usize = 8;
@@ -30,6 +30,11 @@ pub(crate) trait Source {
     fn waits_for_answers(&self) -> bool {
         false
     }
+    /// See [`Feed::keep_trying`](super::Feed::keep_trying).
+    fn keep_trying(&mut self, token: u64, failure: &Failure) -> bool {
+        let _ = (token, failure);
+        true
+    }
 }
 
 struct SourceSink<'a, S: Source>(&'a mut S);
@@ -37,6 +42,10 @@ struct SourceSink<'a, S: Source>(&'a mut S);
 impl<S: Source> Sink for SourceSink<'_, S> {
     fn deliver(&mut self, token: u64, answer: Answer) {
         self.0.deliver(token, answer);
+    }
+
+    fn keep_trying(&mut self, token: u64, failure: &Failure) -> bool {
+        self.0.keep_trying(token, failure)
     }
 }
 

@@ -1,9 +1,12 @@
 //! Server health for the whole run, shared by every driver of a client
 //! without a lock (atomics; a mutex only for the rare I/O error text).
 //!
-//! A server is marked down when [`DOWN_AFTER_TIMEOUTS`] transmissions in a
-//! row timed out with nothing answered in between, and it has been silent
-//! for at least [`DOWN_AFTER_SILENCE`] x the per-query timeout. From then on
+//! A server is marked down when [`DOWN_AFTER_TIMEOUTS`] new queries in a row
+//! (first transmissions, each sent after its last reply) timed out, and it
+//! has been silent for at least [`DOWN_AFTER_SILENCE`] x the per-query
+//! timeout since the first of them. Retries and queries sent before its
+//! last reply do not count: they are about one name or zone (a dead list
+//! whose queries are the last ones of a run), not about the server. From then on
 //! its queries fail at once with [`Failure::ServerDown`](super::Failure),
 //! which names it, instead of each waiting out its timeout. A server never
 //! comes back within a run.
@@ -17,9 +20,8 @@ use std::time::Duration;
 use serde::Serialize;
 use tokio::time::Instant;
 
-/// Timed-out transmissions in a row (nothing answered in between) before a
-/// server can be marked down. With adaptive retransmission a lost packet or
-/// two never gets there; a server that stopped answering gets there fast.
+/// New queries in a row that timed out with nothing heard from the server
+/// since they were sent, before it can be marked down.
 pub const DOWN_AFTER_TIMEOUTS: u32 = 8;
 /// Silence, in multiples of the per-query timeout, before a server can be
 /// marked down: a query that was going to be answered has been by then.
@@ -32,7 +34,7 @@ pub struct Down {
     pub server: SocketAddr,
     /// Replies it gave in this run before it went silent (0: never answered).
     pub replies_before: u64,
-    /// Transmissions in a row that got no reply.
+    /// New queries in a row that got no reply.
     pub timeouts: u32,
     /// How long it had been silent when it was marked down, in milliseconds.
     pub silent_ms: u64,
@@ -78,7 +80,7 @@ pub struct ServerHealth {
     pub server: SocketAddr,
     /// Replies received from it (any reply that answered a query, SERVFAIL included).
     pub replies: u64,
-    /// Transmissions in a row that timed out since its last reply.
+    /// New queries in a row that timed out since its last reply.
     pub timeouts_in_a_row: u32,
     /// Set once it is marked down.
     pub down: Option<Down>,
@@ -141,27 +143,32 @@ impl Health {
         }
     }
 
-    /// A transmission to server `i`, sent at `sent`, timed out at `now`.
-    /// Returns true when the server is (now) down.
-    pub(crate) fn timed_out(&self, i: usize, sent: Instant, now: Instant) -> bool {
+    /// A transmission to server `i`, sent at `sent`, timed out at `now`;
+    /// `fresh` when it was the query's first. Returns true when the server
+    /// is (now) down.
+    pub(crate) fn timed_out(&self, i: usize, sent: Instant, fresh: bool, now: Instant) -> bool {
         let Some(s) = self.servers.get(i) else {
             return false;
         };
         if s.down.load(Ordering::Relaxed) {
             return true;
         }
-        let n = s.in_a_row.fetch_add(1, Ordering::Relaxed).saturating_add(1);
         let sent = self.stamp(sent);
-        let _ = s
-            .silent_since
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
-                (v == 0 || sent < v).then_some(sent)
-            });
-        let since = s
-            .silent_since
-            .load(Ordering::Relaxed)
-            .max(s.last_reply.load(Ordering::Relaxed));
-        let silent = Duration::from_nanos(self.stamp(now).saturating_sub(since));
+        let last_reply = s.last_reply.load(Ordering::Relaxed);
+        if fresh && sent > last_reply {
+            s.in_a_row.fetch_add(1, Ordering::Relaxed);
+            let _ = s
+                .silent_since
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| {
+                    (v == 0 || sent < v).then_some(sent)
+                });
+        }
+        let n = s.in_a_row.load(Ordering::Relaxed);
+        let since = s.silent_since.load(Ordering::Relaxed);
+        if since == 0 {
+            return false;
+        }
+        let silent = Duration::from_nanos(self.stamp(now).saturating_sub(since.max(last_reply)));
         if n < DOWN_AFTER_TIMEOUTS || silent < self.silence {
             return false;
         }
@@ -220,49 +227,56 @@ mod tests {
     }
 
     #[test]
-    fn down_needs_both_timeouts_in_a_row_and_silence() {
+    fn down_needs_new_queries_ignored_and_silence() {
         let h = Health::new(&[addr()], Duration::from_secs(1));
         let t0 = h.base;
-        // Eight quick timeouts: not yet (only 0.1 s of silence).
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        // Eight new queries timed out, but only 0.1 s of silence: not yet.
         for _ in 0..8 {
-            assert!(!h.timed_out(0, t0, t0 + Duration::from_millis(100)));
+            assert!(!h.timed_out(0, at(1), true, at(100)));
         }
-        // Two seconds of silence since the first timed-out send: down.
-        assert!(h.timed_out(0, t0, t0 + Duration::from_secs(2)));
+        // Retries do not count, but the silence check runs on them too.
+        assert!(!h.timed_out(0, at(1), false, at(1000)));
+        assert!(h.timed_out(0, at(500), false, at(2001)));
         let d = h.down(0).unwrap();
         assert!(d.never_answered());
-        assert_eq!(d.timeouts, 9);
+        assert_eq!(d.timeouts, 8);
         assert!(
             d.to_string()
                 .starts_with("nothing answered at 127.0.0.1:53 in 2.0 s"),
             "{d}"
         );
+        assert!(h.timed_out(0, at(3000), true, at(3001)), "down stays down");
     }
 
     #[test]
-    fn a_reply_in_between_resets_the_count() {
+    fn queries_sent_before_the_last_reply_and_retries_do_not_count() {
         let h = Health::new(&[addr()], Duration::from_secs(1));
         let t0 = h.base;
-        let at = |s: u64| t0 + Duration::from_secs(s);
-        for _ in 0..7 {
-            assert!(!h.timed_out(0, at(0), at(5)));
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        h.replied(0, at(5000));
+        // A dead zone's queries, all sent while the server still answered.
+        for _ in 0..50 {
+            assert!(!h.timed_out(0, at(4000), true, at(9000)));
+            assert!(!h.timed_out(0, at(8000), false, at(9000)));
         }
-        h.replied(0, at(5));
-        // Seven more, sent before the reply: silence counts from the reply.
-        for _ in 0..7 {
-            assert!(!h.timed_out(0, at(0), at(6)));
+        assert_eq!(h.snapshot()[0].timeouts_in_a_row, 0);
+        // New queries after the reply, ignored: down once 2 s have passed.
+        for _ in 0..8 {
+            assert!(!h.timed_out(0, at(5500), true, at(6000)));
         }
-        assert_eq!(h.snapshot()[0].timeouts_in_a_row, 7);
-        assert!(
-            !h.timed_out(0, at(0), at(6)),
-            "8 in a row but 1 s of silence"
-        );
-        assert!(
-            h.timed_out(0, at(0), at(7)),
-            "8 in a row and 2 s of silence"
-        );
+        assert!(!h.timed_out(0, at(5500), true, at(7400)));
+        assert!(h.timed_out(0, at(5500), true, at(7500)));
         let d = h.down(0).unwrap();
-        assert_eq!((d.replies_before, d.silent_ms), (1, 2000));
+        assert_eq!((d.replies_before, d.silent_ms, d.timeouts), (1, 2000, 10));
         assert!(d.to_string().contains("after 1 replies"), "{d}");
+        // A reply resets the count.
+        let h = Health::new(&[addr()], Duration::from_secs(1));
+        for _ in 0..7 {
+            h.timed_out(0, at(1), true, at(3000));
+        }
+        h.replied(0, at(3000));
+        assert_eq!(h.snapshot()[0].timeouts_in_a_row, 0);
+        assert!(!h.timed_out(0, at(3001), true, at(9000)));
     }
 }

@@ -33,7 +33,7 @@ use serde::Serialize;
 pub use bulk::{BulkError, BulkQuery, Feed, Next};
 pub use client::{Client, DEFAULT_SHARED_CEILING};
 pub use core::Counters;
-pub use decode::MAX_CHAIN;
+pub use decode::{Decision, MAX_CHAIN, QueryName, decode_reply};
 pub use health::{DOWN_AFTER_SILENCE, DOWN_AFTER_TIMEOUTS, Down, ServerHealth};
 pub use system::{ResolverSettings, SetupError, system_servers, wire_name};
 pub use window::{INITIAL_RTO, INITIAL_WINDOW, MAX_WINDOW, MIN_RTO, MIN_WINDOW};

@@ -224,6 +224,9 @@ struct ListFeed {
     answers: Vec<Option<Answer>>,
     pace: bool,
     paused: bool,
+    /// Give up at the first timed-out transmission (and count them).
+    give_up: bool,
+    gave_up: u64,
 }
 
 impl ListFeed {
@@ -235,6 +238,8 @@ impl ListFeed {
             answers: vec![None; n],
             pace: false,
             paused: false,
+            give_up: false,
+            gave_up: 0,
         }
     }
 
@@ -273,6 +278,16 @@ impl Feed for ListFeed {
         let slot = &mut self.answers[token as usize];
         assert!(slot.is_none(), "token {token} delivered twice");
         *slot = Some(answer);
+    }
+
+    fn keep_trying(&mut self, token: u64, failure: &Failure) -> bool {
+        assert_eq!(failure, &Failure::Timeout);
+        assert!(
+            self.answers[token as usize].is_none(),
+            "{token} already delivered"
+        );
+        self.gave_up += u64::from(self.give_up);
+        !self.give_up
     }
 }
 
@@ -411,5 +426,65 @@ async fn a_server_killed_mid_scan_gives_failures_after_its_last_answer() {
         answers
             .iter()
             .any(|a| a.outcome == Outcome::Failed(Failure::ServerDown(down.clone())))
+    );
+}
+
+/// 128 queries alternating between a live zone and one that never answers.
+fn live_and_dead(h: &Hostile) -> (Vec<(String, bool)>, ListFeed) {
+    h.on("dead.test", Act::Silent);
+    let live = table(h);
+    let names: Vec<(String, Option<SocketAddr>)> = (0..128)
+        .map(|i| {
+            let name = if i % 2 == 0 {
+                live[i].0.clone()
+            } else {
+                format!("{i}.2.0.192.dead.test")
+            };
+            (name, None)
+        })
+        .collect();
+    (live, ListFeed::new(names))
+}
+
+#[tokio::test]
+async fn a_silent_zone_does_not_take_a_live_server_down() {
+    let h = Hostile::start();
+    let (live, mut feed) = live_and_dead(&h);
+    let c = client(&[h.addr()], 200, 2);
+    c.bulk(&mut feed, 8).await.unwrap();
+    for (i, a) in feed.answers().into_iter().enumerate() {
+        if i % 2 == 0 {
+            assert_eq!(a.outcome, truth(live[i].1), "{}", live[i].0);
+        } else {
+            assert_eq!(a.outcome, Outcome::Failed(Failure::Timeout), "query {i}");
+        }
+    }
+    assert_eq!(
+        c.server_health()[0].down,
+        None,
+        "the server answered all along"
+    );
+}
+
+#[tokio::test]
+async fn a_feed_can_give_up_a_query_at_its_first_timeout() {
+    let h = Hostile::start();
+    let (_, mut feed) = live_and_dead(&h);
+    feed.give_up = true;
+    let c = client(&[h.addr()], 200, 3);
+    let run = c.bulk(&mut feed, 64).await.unwrap();
+    assert_eq!(
+        feed.gave_up, 64,
+        "one timeout per dead query, then given up"
+    );
+    assert_eq!(run.transmissions, 128, "nothing was sent twice");
+    assert_eq!(h.received(), 128);
+    let answers = feed.answers();
+    assert!(
+        answers
+            .iter()
+            .skip(1)
+            .step_by(2)
+            .all(|a| a.outcome == Outcome::Failed(Failure::Timeout))
     );
 }
