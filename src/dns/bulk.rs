@@ -21,8 +21,8 @@
 //! - [`Feed::deliver`] is called exactly once per query handed out, in the
 //!   order answers arrive (not the order of the queries). It runs inside
 //!   the driver loop: keep it short (a write of a finished report is fine).
-//! - Every query ends in an [`Answer`](super::Answer): a verdict from the
-//!   server named in it, or a [`Failure`](super::Failure). A query is given
+//! - Every query ends in an [`Answer`]: a verdict from the
+//!   server named in it, or a [`Failure`]. A query is given
 //!   up after about timeout x attempts; a server marked down fails its
 //!   queries at once with [`Failure::ServerDown`].
 //! - At most `ceiling` first transmissions are in flight per server; below
@@ -126,7 +126,11 @@ impl<'f, F: Feed> FeedSource<'f, F> {
 }
 
 impl<F: Feed> Source for FeedSource<'_, F> {
-    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Req<'_>>> {
+    fn poll_next(
+        &mut self,
+        cx: &mut Context<'_>,
+        now: tokio::time::Instant,
+    ) -> Poll<Option<Req<'_>>> {
         self.waiting = false;
         if let Some(sleep) = self.sleep.as_mut() {
             if sleep.as_mut().poll(cx).is_pending() {
@@ -134,7 +138,7 @@ impl<F: Feed> Source for FeedSource<'_, F> {
             }
             self.sleep = None;
         }
-        match self.feed.next(Instant::now()) {
+        match self.feed.next(now.into_std()) {
             Next::Query(q) => Poll::Ready(Some(Req {
                 token: q.token,
                 name: q.name,

@@ -19,6 +19,7 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
 
 use super::bulk::{BulkError, Feed, FeedSource};
 use super::core::{Core, Counters, Limits, Link, Req};
@@ -251,7 +252,7 @@ impl ChannelSource {
 }
 
 impl Source for ChannelSource {
-    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Req<'_>>> {
+    fn poll_next(&mut self, cx: &mut Context<'_>, _now: Instant) -> Poll<Option<Req<'_>>> {
         match self.rx.poll_recv(cx) {
             Poll::Ready(Some(job)) => {
                 let token = match self.free.pop() {

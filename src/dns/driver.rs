@@ -22,8 +22,8 @@ const RECV_ROUNDS: usize = 8;
 pub(crate) trait Source {
     /// The next query, `Ready(None)` when there will be no more, `Pending`
     /// when there is none now (the source arranges to be woken, or returns
-    /// `Pending` only while answers are outstanding).
-    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Req<'_>>>;
+    /// `Pending` only while answers are outstanding). `now` is the turn's clock.
+    fn poll_next(&mut self, cx: &mut Context<'_>, now: Instant) -> Poll<Option<Req<'_>>>;
     /// The answer to the query `token`.
     fn deliver(&mut self, token: u64, answer: Answer);
     /// True when the last `Pending` waits for answers rather than a wake-up.
@@ -143,7 +143,7 @@ impl Driver {
     fn pull<S: Source>(&mut self, cx: &mut Context<'_>, now: Instant, src: &mut S) -> bool {
         let mut started = false;
         while !self.source_done && self.core.room() {
-            let immediate = match src.poll_next(cx) {
+            let immediate = match src.poll_next(cx, now) {
                 Poll::Ready(Some(req)) => self.core.start(&req, now),
                 Poll::Ready(None) => {
                     self.source_done = true;

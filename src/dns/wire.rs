@@ -84,15 +84,16 @@ pub(crate) fn encode_name(name: &str, out: &mut Vec<u8>) -> Result<(), String> {
         return Err("empty name".into());
     }
     let start = out.len();
-    for label in trimmed.split('.') {
+    for label in trimmed.as_bytes().split(|&b| b == b'.') {
         if label.is_empty() || label.len() > MAX_LABEL_LEN {
             out.truncate(start);
+            let label = String::from_utf8_lossy(label);
             return Err(format!(
                 "invalid name {trimmed}: label '{label}' is empty or longer than 63 bytes"
             ));
         }
         out.push(label.len() as u8);
-        out.extend_from_slice(label.as_bytes());
+        out.extend_from_slice(label);
     }
     out.push(0);
     if out.len() - start > MAX_NAME_LEN {
