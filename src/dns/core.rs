@@ -550,6 +550,14 @@ impl Core {
     /// it is a server fault and the query may move.
     fn answered(&mut self, idx: u32, l: u16, outcome: Outcome, sink: &mut dyn Sink) {
         let slot = &mut self.slots[idx as usize];
+        if outcome == Outcome::Failed(Failure::FormErr) && wire::strip_edns(&mut slot.packet) {
+            // A server that does not know EDNS: ask it again without.
+            self.release(idx);
+            if self.send(idx, l, true).is_ok() {
+                return;
+            }
+        }
+        let slot = &mut self.slots[idx as usize];
         let fault = matches!(&outcome, Outcome::Failed(f) if f.is_server_fault());
         if fault && slot.pin.is_none() {
             if let Some(bit) = 1u64.checked_shl(u32::from(l)) {

@@ -115,6 +115,17 @@ pub(crate) fn write_query(out: &mut Vec<u8>, qname: &[u8], qtype: u16) {
     out.extend_from_slice(&OPT_RR);
 }
 
+/// Removes the OPT record from a query built by [`write_query`], for a
+/// server that answers FORMERR to EDNS (RFC 6891 §7). False if it had none.
+pub(crate) fn strip_edns(packet: &mut Vec<u8>) -> bool {
+    if packet.len() < HEADER_LEN + OPT_RR.len() || !packet.ends_with(&OPT_RR) || packet[11] != 1 {
+        return false;
+    }
+    packet.truncate(packet.len() - OPT_RR.len());
+    packet[11] = 0;
+    true
+}
+
 /// Sets the ID of a query packet.
 pub(crate) fn set_id(packet: &mut [u8], id: u16) {
     if let Some(head) = packet.get_mut(..2) {
@@ -452,6 +463,11 @@ mod tests {
         let (rr, end) = read_rr(&q, 12 + name.len() + 4).unwrap();
         assert_eq!((rr.rtype, rr.class, end), (TYPE_OPT, EDNS_PAYLOAD, q.len()));
         assert!(q.len() <= MAX_QUERY_LEN);
+        let with_edns = q.clone();
+        assert!(strip_edns(&mut q));
+        assert_eq!(q.len(), with_edns.len() - OPT_RR.len());
+        assert_eq!(u16_at(&q, 10), Ok(0), "no additional record left");
+        assert!(!strip_edns(&mut q), "only once");
     }
 
     #[test]

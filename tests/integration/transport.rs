@@ -105,6 +105,15 @@ async fn a_stray_reply_is_ignored_and_the_true_one_still_counts() {
 }
 
 #[tokio::test]
+async fn a_server_without_edns_is_asked_again_without_it() {
+    let h = Hostile::start();
+    h.set(Act::NoEdns).a(TP, LISTED);
+    let c = client(&[h.addr()], 1000, 2);
+    assert_eq!(c.lookup(TP, RecordType::A).await, listed());
+    assert_eq!(h.received(), 2, "once with EDNS (FORMERR), once without");
+}
+
+#[tokio::test]
 async fn truthful_answers_and_tcp_after_truncation() {
     let h = Hostile::start_with_tcp();
     h.a(TP, LISTED)

@@ -39,6 +39,8 @@ pub enum Act {
     Rcode(u8),
     /// No reply.
     Silent,
+    /// FORMERR to a query with an OPT record (EDNS), the truth to one without.
+    NoEdns,
     /// NXDOMAIN to everything (a resolver that hides blocklists).
     NxAll,
 }
@@ -163,6 +165,8 @@ struct Query {
     /// The name in presentation form, lower case, no trailing dot.
     name: String,
     qtype: u16,
+    /// Whether it carries an additional record (the OPT).
+    edns: bool,
 }
 
 fn parse_query(buf: &[u8]) -> Option<Query> {
@@ -184,6 +188,7 @@ fn parse_query(buf: &[u8]) -> Option<Query> {
         question: buf.get(12..pos + 4)?.to_vec(),
         name: labels.join("."),
         qtype,
+        edns: buf.get(10..12)? != [0, 0],
     })
 }
 
@@ -288,6 +293,8 @@ fn respond(q: &Query, act: Act, s: &State) -> Vec<(Duration, Vec<u8>)> {
         Act::Truncated => reply(q.id, 0x0200, &q.question, &[]),
         Act::Rcode(code) => reply(q.id, u16::from(code), &q.question, &[]),
         Act::Silent => return vec![],
+        Act::NoEdns if q.edns => reply(q.id, 1, &q.question, &[]),
+        Act::NoEdns => truthful(q, s),
         Act::NxAll => reply(q.id, 3, &q.question, &[]),
     };
     vec![(now, packet)]
