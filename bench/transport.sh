@@ -116,8 +116,8 @@ if [ "${1:-}" = "--perf" ]; then
   echo "== perf: default run, top entries (self time)"
   perf record -q -g -o "$WORK/perf.data" "$BENCH" --server "$SERVER" > /dev/null 2>&1
   perf report -i "$WORK/perf.data" --no-children --sort symbol -g none 2>/dev/null \
-    | grep -v '^#' | grep '%' | head -20 | sed 's/ \{3,\}/  /g'
+    | grep -v '^#' | grep '%' | head -20 | sed 's/ \{3,\}/  /g' || true
   echo "-- by object:"
   perf report -i "$WORK/perf.data" --no-children --sort dso -g none 2>/dev/null \
-    | grep -v '^#' | grep '%' | head -5 | sed 's/ \{3,\}/  /g'
+    | grep -v '^#' | grep '%' | head -5 | sed 's/ \{3,\}/  /g' || true
 fi
