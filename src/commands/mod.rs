@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use crate::catalog::Zone;
 use crate::config::Config;
-use crate::dns::{self, Counted, Dns, HickoryDns, RateLimited, ZoneBreaker};
+use crate::dns::{self, Client, Counted, Dns, RateLimited, ZoneBreaker};
 use crate::report::ExitStatus;
 use crate::zonedata::LocalZones;
 
@@ -101,9 +101,9 @@ impl Lookups {
         Lookups { dns, counter }
     }
 
-    /// The resolver path (hickory-resolver), for everything but scans.
+    /// The DNS client for the run's resolvers (or the system's).
     pub fn resolver(zones: &[Zone], config: &Config) -> Result<Lookups, RunError> {
-        let transport = Arc::new(HickoryDns::new(&config.resolver)?);
+        let transport = Arc::new(Client::new(&config.resolver)?);
         Ok(Lookups::new(transport, zones, config))
     }
 

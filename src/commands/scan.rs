@@ -11,7 +11,7 @@ use futures::future::BoxFuture;
 
 use crate::catalog::Zone;
 use crate::config::{Config, Format, Style};
-use crate::dns::{self, BulkUdp, Dns, Failure, HickoryDns, Outcome, RecordType};
+use crate::dns::{Dns, Failure, Outcome, RecordType};
 use crate::dnsbl::Probe;
 use crate::engine::{self, Emit, LocalScan};
 use crate::render::{self, Exporter, Progress};
@@ -131,7 +131,7 @@ impl Scan {
         config: &Config,
         exporter: &mut dyn Exporter,
     ) -> Result<(ScanStats, u64), RunError> {
-        let lookups = Lookups::new(bulk_transport(config).await?, &self.zones, config);
+        let lookups = Lookups::resolver(&self.zones, config)?;
         let counted = Arc::clone(&lookups.counter);
         let bar = Progress::new(self.targets(), self.progress && !self.quiet, move || {
             counted.queries()
@@ -242,23 +242,4 @@ impl Dns for NoNetwork {
     fn describe(&self) -> String {
         "local data".into()
     }
-}
-
-/// Scans take the bulk path: long-lived UDP sockets, with the resolver
-/// for truncated replies.
-async fn bulk_transport(config: &Config) -> Result<Arc<dyn Dns>, RunError> {
-    let fallback: Arc<dyn Dns> = Arc::new(HickoryDns::new(&config.resolver)?);
-    let servers = if config.resolver.servers.is_empty() {
-        dns::system_servers()?
-    } else {
-        config.resolver.servers.clone()
-    };
-    let bulk = BulkUdp::new(
-        &servers,
-        config.resolver.timeout,
-        config.resolver.attempts,
-        fallback,
-    )
-    .await?;
-    Ok(Arc::new(bulk))
 }

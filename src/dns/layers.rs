@@ -13,7 +13,69 @@ use futures::future::BoxFuture;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
-use super::{Dns, Outcome, RecordType};
+use std::net::SocketAddr;
+
+use super::{Answer, Dns, Outcome, RecordType, ServerHealth};
+
+/// A lookup a layer passes on: to any server (failover allowed) or to one.
+#[derive(Clone, Copy)]
+enum To {
+    Any,
+    Server(SocketAddr),
+}
+
+impl To {
+    fn send<'a>(self, dns: &'a dyn Dns, name: &'a str, rtype: RecordType) -> BoxFuture<'a, Answer> {
+        match self {
+            To::Any => dns.lookup_any(name, rtype),
+            To::Server(s) => dns.lookup_on(s, name, rtype),
+        }
+    }
+
+    fn server(self) -> Option<SocketAddr> {
+        match self {
+            To::Any => None,
+            To::Server(s) => Some(s),
+        }
+    }
+}
+
+/// The `Dns` methods of a layer, from its one `pass` method (what the layer
+/// does with a lookup going to `To`); servers and health come from `inner`.
+macro_rules! layer_dns {
+    ($ty:ty) => {
+        impl Dns for $ty {
+            fn lookup<'a>(&'a self, name: &'a str, rtype: RecordType) -> BoxFuture<'a, Outcome> {
+                async move { self.pass(To::Any, name, rtype).await.outcome }.boxed()
+            }
+
+            fn lookup_any<'a>(&'a self, name: &'a str, rtype: RecordType) -> BoxFuture<'a, Answer> {
+                self.pass(To::Any, name, rtype)
+            }
+
+            fn lookup_on<'a>(
+                &'a self,
+                server: SocketAddr,
+                name: &'a str,
+                rtype: RecordType,
+            ) -> BoxFuture<'a, Answer> {
+                self.pass(To::Server(server), name, rtype)
+            }
+
+            fn describe(&self) -> String {
+                self.inner.describe()
+            }
+
+            fn servers(&self) -> Vec<SocketAddr> {
+                self.inner.servers()
+            }
+
+            fn server_health(&self) -> Vec<ServerHealth> {
+                self.inner.server_health()
+            }
+        }
+    };
+}
 
 /// Counts the lookups that go through it.
 pub struct Counted {
@@ -36,16 +98,14 @@ impl Counted {
     }
 }
 
-impl Dns for Counted {
-    fn lookup<'a>(&'a self, name: &'a str, rtype: RecordType) -> BoxFuture<'a, Outcome> {
+impl Counted {
+    fn pass<'a>(&'a self, to: To, name: &'a str, rtype: RecordType) -> BoxFuture<'a, Answer> {
         self.count.fetch_add(1, Ordering::Relaxed);
-        self.inner.lookup(name, rtype)
-    }
-
-    fn describe(&self) -> String {
-        self.inner.describe()
+        to.send(self.inner.as_ref(), name, rtype)
     }
 }
+
+layer_dns!(Counted);
 
 /// Spaces out events to at most `per_second` a second.
 #[derive(Debug)]
@@ -126,19 +186,17 @@ impl RateLimited {
     }
 }
 
-impl Dns for RateLimited {
-    fn lookup<'a>(&'a self, name: &'a str, rtype: RecordType) -> BoxFuture<'a, Outcome> {
+impl RateLimited {
+    fn pass<'a>(&'a self, to: To, name: &'a str, rtype: RecordType) -> BoxFuture<'a, Answer> {
         async move {
             self.wait(name).await;
-            self.inner.lookup(name, rtype).await
+            to.send(self.inner.as_ref(), name, rtype).await
         }
         .boxed()
     }
-
-    fn describe(&self) -> String {
-        self.inner.describe()
-    }
 }
+
+layer_dns!(RateLimited);
 
 /// After this many timeouts in a row from one zone, with nothing answered in
 /// between, the zone is given up on for the rest of the run.
@@ -195,17 +253,22 @@ impl ZoneBreaker {
         &self,
         zone: &str,
         streak: &std::sync::Mutex<Streak>,
+        to: To,
         name: &str,
         rtype: RecordType,
-    ) -> Outcome {
+    ) -> Answer {
         if streak.lock().map(|s| s.given_up).unwrap_or(false) {
-            return Outcome::Failed(super::Failure::Other(format!(
+            let outcome = Outcome::Failed(super::Failure::Other(format!(
                 "{zone} stopped answering ({GIVE_UP_AFTER} timeouts in a row): not asked again in this run"
             )));
+            return Answer {
+                outcome,
+                server: to.server(),
+            };
         }
-        let outcome = self.inner.lookup(name, rtype).await;
+        let answer = to.send(self.inner.as_ref(), name, rtype).await;
         if let Ok(mut s) = streak.lock() {
-            match &outcome {
+            match &answer.outcome {
                 Outcome::Failed(super::Failure::Timeout) => {
                     s.timeouts += 1;
                     s.since.get_or_insert_with(std::time::SystemTime::now);
@@ -217,22 +280,18 @@ impl ZoneBreaker {
                 _ => *s = Streak::default(),
             }
         }
-        outcome
+        answer
     }
-}
 
-impl Dns for ZoneBreaker {
-    fn lookup<'a>(&'a self, name: &'a str, rtype: RecordType) -> BoxFuture<'a, Outcome> {
+    fn pass<'a>(&'a self, to: To, name: &'a str, rtype: RecordType) -> BoxFuture<'a, Answer> {
         match self.zone_of(name) {
-            Some((zone, streak)) => self.watched(zone, streak, name, rtype).boxed(),
-            None => self.inner.lookup(name, rtype),
+            Some((zone, streak)) => self.watched(zone, streak, to, name, rtype).boxed(),
+            None => to.send(self.inner.as_ref(), name, rtype),
         }
     }
-
-    fn describe(&self) -> String {
-        self.inner.describe()
-    }
 }
+
+layer_dns!(ZoneBreaker);
 
 #[cfg(test)]
 mod tests {

@@ -6,7 +6,7 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 
 use super::zone::{Answer, Zone};
-use crate::dns::{Dns, Failure, Outcome, Record, RecordType};
+use crate::dns::{self, Dns, Failure, Outcome, Record, RecordType};
 
 /// Answers A and TXT (and NODATA or NXDOMAIN for the other types) for names
 /// under its zones from their data, exactly as rbldnsd serving the same
@@ -73,6 +73,42 @@ impl Dns for LocalZones {
             Some(outcome) => futures::future::ready(outcome).boxed(),
             None => self.inner.lookup(name, rtype),
         }
+    }
+
+    fn lookup_any<'a>(&'a self, name: &'a str, rtype: RecordType) -> BoxFuture<'a, dns::Answer> {
+        match self.answer(name, rtype) {
+            Some(outcome) => futures::future::ready(dns::Answer {
+                outcome,
+                server: None,
+            })
+            .boxed(),
+            None => self.inner.lookup_any(name, rtype),
+        }
+    }
+
+    /// A local name is answered from memory whichever server is asked.
+    fn lookup_on<'a>(
+        &'a self,
+        server: std::net::SocketAddr,
+        name: &'a str,
+        rtype: RecordType,
+    ) -> BoxFuture<'a, dns::Answer> {
+        match self.answer(name, rtype) {
+            Some(outcome) => futures::future::ready(dns::Answer {
+                outcome,
+                server: None,
+            })
+            .boxed(),
+            None => self.inner.lookup_on(server, name, rtype),
+        }
+    }
+
+    fn servers(&self) -> Vec<std::net::SocketAddr> {
+        self.inner.servers()
+    }
+
+    fn server_health(&self) -> Vec<crate::dns::ServerHealth> {
+        self.inner.server_health()
     }
 
     fn describe(&self) -> String {

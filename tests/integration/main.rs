@@ -20,4 +20,5 @@ mod scan;
 mod sender;
 mod spf_suite;
 mod zonedata;
+mod transport;
 mod zones;

@@ -20,7 +20,7 @@ use hickory_server::server::{Request, RequestHandler, ResponseHandler, ResponseI
 use hickory_server::zone_handler::MessageResponseBuilder;
 use yaml_rust2::{Yaml, YamlLoader};
 
-use blocklens::dns::{HickoryDns, ResolverSettings};
+use blocklens::dns::{Client, ResolverSettings};
 use blocklens::spf::{self, SpfResult};
 
 use crate::common::tests_dir;
@@ -247,7 +247,7 @@ async fn rfc7208_test_suite_passes_completely() {
         let description = doc["description"].as_str().unwrap_or("?");
         *zone.write().unwrap() = load_zone(&doc["zonedata"]);
         // A fresh resolver per scenario, so no answer is cached across them.
-        let dns = HickoryDns::new(&ResolverSettings {
+        let dns = Client::new(&ResolverSettings {
             servers: vec![addr],
             timeout: Duration::from_millis(300),
             attempts: 1,

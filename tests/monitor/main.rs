@@ -16,12 +16,12 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use blocklens::dns::{Dns, HickoryDns, ResolverSettings};
+use blocklens::dns::{Client, Dns, ResolverSettings};
 
 /// A resolver that asks only `server`.
 pub fn dns_at(server: SocketAddr, timeout: Duration) -> Arc<dyn Dns> {
     Arc::new(
-        HickoryDns::new(&ResolverSettings {
+        Client::new(&ResolverSettings {
             servers: vec![server],
             timeout,
             attempts: 1,

@@ -6,6 +6,7 @@
 //! `*.servfail.test` answers SERVFAIL, `*.refused.test` REFUSED, and
 //! `*.silent.test` never answers (a timeout).
 
+pub mod hostile;
 pub mod server;
 
 use std::path::{Path, PathBuf};
