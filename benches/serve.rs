@@ -55,6 +55,7 @@ fn synthetic_round() -> Round {
                         detail: (status == Status::Error)
                             .then(|| "no usable answer: timeout".into()),
                         lookup_url: None,
+                        resolver: None,
                     }
                 })
                 .collect();

@@ -1,7 +1,7 @@
 //! One zone x one target: the query, the decoding of its answer, and the
 //! RFC 5782 test points that tell whether a zone's silence can be trusted.
 
-use std::net::Ipv4Addr;
+use std::net::{Ipv4Addr, SocketAddr};
 
 use crate::catalog::Zone;
 use crate::dns::{Dns, Outcome, RecordType};
@@ -98,11 +98,28 @@ fn listing_meanings(zone: &Zone, ip: Ipv4Addr) -> Vec<String> {
 /// zone says `txt = true`. The result is not yet adjusted for the zone's test
 /// point (see [`Probe::adjust`]).
 pub async fn check_zone(dns: &dyn Dns, zone: &Zone, target: &Target) -> ZoneResult {
+    check_zone_on(dns, None, zone, target).await
+}
+
+/// [`check_zone`] sent to one server (`Some`) or any (`None`, failover
+/// allowed). The TXT query goes to the server that answered the A query,
+/// and the result names it (`resolver`).
+pub async fn check_zone_on(
+    dns: &dyn Dns,
+    server: Option<SocketAddr>,
+    zone: &Zone,
+    target: &Target,
+) -> ZoneResult {
     let name = target.query_name(&zone.query_zone);
-    let outcome = dns.lookup(&name, RecordType::A).await;
-    let mut result = zone_result(zone, target, outcome);
+    let ask = |server: Option<SocketAddr>, rtype| match server {
+        Some(s) => dns.lookup_on(s, &name, rtype),
+        None => dns.lookup_any(&name, rtype),
+    };
+    let answer = ask(server, RecordType::A).await;
+    let mut result = zone_result(zone, target, answer.outcome);
+    result.resolver = answer.server.map(|s| s.to_string());
     if result.status == Status::Listed && zone.txt {
-        match dns.lookup(&name, RecordType::Txt).await {
+        match ask(answer.server.or(server), RecordType::Txt).await.outcome {
             Outcome::Failed(f) => {
                 result.detail = Some(format!("the TXT reason could not be fetched: {f}"));
             }
@@ -126,6 +143,7 @@ pub fn zone_result(zone: &Zone, target: &Target, outcome: Outcome) -> ZoneResult
         txt: vec![],
         detail: None,
         lookup_url: zone.lookup_url_for(&target.to_string()),
+        resolver: None,
     };
     match outcome {
         Outcome::NxDomain | Outcome::NoData => result.status = Status::NotListed,
@@ -153,6 +171,8 @@ pub struct Probe {
     pub negative: ZoneResult,
     /// Where the queries went, for messages.
     pub resolver: String,
+    /// The server the test points were sent to (None: any, failover allowed).
+    pub server: Option<SocketAddr>,
     /// The positive test point, as a target.
     pub point: Target,
     /// The zone's health, worked out once from the two results.
@@ -170,14 +190,28 @@ pub struct Probe {
 impl Probe {
     /// Queries both test points of `zone` in `family`.
     pub async fn run(dns: &dyn Dns, zone: &Zone, family: Family) -> Probe {
+        Probe::run_on(dns, None, zone, family).await
+    }
+
+    /// Queries both test points on one server (`Some`): a proof holds only
+    /// for the server that gave it.
+    pub async fn run_on(
+        dns: &dyn Dns,
+        server: Option<SocketAddr>,
+        zone: &Zone,
+        family: Family,
+    ) -> Probe {
         let pos = family.positive(zone);
         let neg = family.negative();
-        let (positive, negative) =
-            futures::join!(check_zone(dns, zone, &pos), check_zone(dns, zone, &neg));
+        let (positive, negative) = futures::join!(
+            check_zone_on(dns, server, zone, &pos),
+            check_zone_on(dns, server, zone, &neg)
+        );
         let mut probe = Probe {
             positive,
             negative,
-            resolver: dns.describe(),
+            resolver: server.map_or_else(|| dns.describe(), |s| s.to_string()),
+            server,
             point: pos,
             health: Health::Healthy,
             why: String::new(),
@@ -267,6 +301,11 @@ impl Probe {
                 ),
             ),
         }
+    }
+
+    /// Whether the zone proved itself through this server: healthy.
+    pub fn proves(&self) -> bool {
+        self.health == Health::Healthy
     }
 
     /// Whether this zone's NXDOMAIN means not listed (its positive test

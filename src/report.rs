@@ -59,6 +59,9 @@ pub struct ZoneResult {
     pub detail: Option<String>,
     /// The list's lookup or delisting page for this target.
     pub lookup_url: Option<String>,
+    /// The nameserver that answered (`IP:PORT`); null when the answer came
+    /// from local data or no server answered.
+    pub resolver: Option<String>,
 }
 
 /// The report for one target.
@@ -279,6 +282,7 @@ mod tests {
             txt: vec![],
             detail: None,
             lookup_url: None,
+            resolver: None,
         }
     }
 
@@ -368,6 +372,8 @@ pub struct HealthReport {
     pub positive: ZoneResult,
     /// The negative test point's result.
     pub negative: ZoneResult,
+    /// The nameserver the test points went to.
+    pub resolver: Option<String>,
 }
 
 crate::words::words! {

@@ -41,6 +41,7 @@ impl Zones {
                     family,
                     health,
                     detail,
+                    resolver: probe.server.map(|s| s.to_string()),
                     positive: probe.positive,
                     negative: probe.negative,
                 }

@@ -4,6 +4,7 @@
 //! round trip for listings, plus one timeout at worst), not their sum.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use futures::StreamExt;
@@ -15,13 +16,62 @@ pub use local::{Emit, LocalScan};
 use crate::catalog::Zone;
 use crate::config::EngineOptions;
 use crate::dns::Dns;
-use crate::dnsbl::{Probe, check_zone};
+use crate::dnsbl::{Probe, check_zone_on};
 use crate::report::{Report, ScanStats, ZoneCounts, ZoneResult};
 use crate::target::{Family, Target};
 
+/// Where the first lookups go: every server gets each zone's test points,
+/// the lookups go to the first server, and are asked again of another
+/// server only when the first did not prove the zone and that one did.
+fn servers_of(dns: &dyn Dns) -> Vec<Option<SocketAddr>> {
+    let servers = dns.servers();
+    if servers.len() > 1 {
+        servers.into_iter().map(Some).collect()
+    } else {
+        vec![None]
+    }
+}
+
+/// What every zone's test points showed, per server.
+#[derive(Default)]
+struct Proofs(HashMap<(usize, Family), Vec<Probe>>);
+
+impl Proofs {
+    fn add(&mut self, zone: usize, family: Family, probe: Probe) {
+        self.0.entry((zone, family)).or_default().push(probe);
+    }
+
+    /// The probe to judge a zone's answers by: the first server (in the
+    /// order of `--resolver`) that proved the zone, else the first server's.
+    /// A proof is valid only for the server that gave it, so the zone's
+    /// lookups must go to this probe's server.
+    fn chosen(&self, zone: usize, family: Family, order: &[Option<SocketAddr>]) -> Option<&Probe> {
+        let probes = self.0.get(&(zone, family))?;
+        let rank = |p: &&Probe| {
+            order
+                .iter()
+                .position(|s| *s == p.server)
+                .unwrap_or(usize::MAX)
+        };
+        probes
+            .iter()
+            .filter(|p| p.proves())
+            .min_by_key(rank)
+            .or_else(|| probes.iter().min_by_key(rank))
+    }
+}
+
 enum Job {
-    Probe { zone: usize, family: Family },
-    Lookup { zone: usize, target: usize },
+    Probe {
+        zone: usize,
+        family: Family,
+        server: Option<SocketAddr>,
+    },
+    Lookup {
+        zone: usize,
+        target: usize,
+        server: Option<SocketAddr>,
+    },
 }
 
 enum Done {
@@ -33,60 +83,47 @@ enum Done {
     Lookup {
         zone: usize,
         target: usize,
-        result: ZoneResult,
+        result: Box<ZoneResult>,
     },
 }
 
-/// Checks every target against every zone that applies to it, and returns
-/// one report per target, in input order.
-pub async fn check(
-    dns: Arc<dyn Dns>,
+/// Runs `jobs` through one bounded stream.
+async fn run_jobs(
+    dns: &Arc<dyn Dns>,
     zones: &[Zone],
     targets: &[Target],
+    jobs: Vec<Job>,
     opts: &EngineOptions,
-) -> Vec<Report> {
-    let mut jobs = Vec::new();
-    let mut families_needed: Vec<(usize, Family)> = Vec::new();
-    for (ti, target) in targets.iter().enumerate() {
-        for (zi, zone) in zones.iter().enumerate() {
-            if zone.applies_to(target.kind(), target.is_ipv6()) {
-                jobs.push(Job::Lookup {
-                    zone: zi,
-                    target: ti,
-                });
-                let key = (zi, Family::of(target));
-                if !families_needed.contains(&key) {
-                    families_needed.push(key);
-                }
-            }
-        }
-    }
-    // Probes first, so they are in flight with the first lookups.
-    let mut all: Vec<Job> = families_needed
-        .into_iter()
-        .map(|(zone, family)| Job::Probe { zone, family })
-        .collect();
-    all.extend(jobs);
-
-    let done: Vec<Done> = futures::stream::iter(all)
+) -> Vec<Done> {
+    futures::stream::iter(jobs)
         .map(|job| {
-            let dns = Arc::clone(&dns);
+            let dns = Arc::clone(dns);
             async move {
                 match job {
-                    Job::Probe { zone, family } => {
-                        let probe = Box::new(Probe::run(dns.as_ref(), &zones[zone], family).await);
+                    Job::Probe {
+                        zone,
+                        family,
+                        server,
+                    } => {
+                        let probe = Probe::run_on(dns.as_ref(), server, &zones[zone], family).await;
                         Done::Probe {
                             zone,
                             family,
-                            probe,
+                            probe: Box::new(probe),
                         }
                     }
-                    Job::Lookup { zone, target } => {
-                        let result = check_zone(dns.as_ref(), &zones[zone], &targets[target]).await;
+                    Job::Lookup {
+                        zone,
+                        target,
+                        server,
+                    } => {
+                        let result =
+                            check_zone_on(dns.as_ref(), server, &zones[zone], &targets[target])
+                                .await;
                         Done::Lookup {
                             zone,
                             target,
-                            result,
+                            result: Box::new(result),
                         }
                     }
                 }
@@ -94,24 +131,114 @@ pub async fn check(
         })
         .buffer_unordered(opts.concurrency.max(1))
         .collect()
-        .await;
+        .await
+}
 
-    let mut probes: HashMap<(usize, Family), Box<Probe>> = HashMap::new();
-    let mut per_target: Vec<Vec<(usize, ZoneResult)>> = vec![Vec::new(); targets.len()];
+/// Checks every target against every zone that applies to it, and returns
+/// one report per target, in input order. Each zone's test points go to
+/// every server; its NXDOMAIN is trusted only from a server that proved it.
+pub async fn check(
+    dns: Arc<dyn Dns>,
+    zones: &[Zone],
+    targets: &[Target],
+    opts: &EngineOptions,
+) -> Vec<Report> {
+    let order = servers_of(dns.as_ref());
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    let mut families: Vec<(usize, Family)> = Vec::new();
+    for (ti, target) in targets.iter().enumerate() {
+        for (zi, zone) in zones.iter().enumerate() {
+            if zone.applies_to(target.kind(), target.is_ipv6()) {
+                pairs.push((zi, ti));
+                let key = (zi, Family::of(target));
+                if !families.contains(&key) {
+                    families.push(key);
+                }
+            }
+        }
+    }
+    // Probes first, so they are in flight with the first lookups.
+    let mut jobs: Vec<Job> = families
+        .iter()
+        .flat_map(|&(zone, family)| {
+            order.iter().map(move |&server| Job::Probe {
+                zone,
+                family,
+                server,
+            })
+        })
+        .collect();
+    jobs.extend(pairs.iter().map(|&(zone, target)| Job::Lookup {
+        zone,
+        target,
+        server: order[0],
+    }));
+    let mut proofs = Proofs::default();
+    let mut results: HashMap<(usize, usize), ZoneResult> = HashMap::new();
+    collect(
+        run_jobs(&dns, zones, targets, jobs, opts).await,
+        &mut proofs,
+        &mut results,
+    );
+    // Ask again where the first server did not prove a zone and another did.
+    let again: Vec<Job> = pairs
+        .iter()
+        .filter_map(|&(zone, target)| {
+            let family = Family::of(&targets[target]);
+            let chosen = proofs.chosen(zone, family, &order)?;
+            (chosen.server != order[0]).then_some(Job::Lookup {
+                zone,
+                target,
+                server: chosen.server,
+            })
+        })
+        .collect();
+    collect(
+        run_jobs(&dns, zones, targets, again, opts).await,
+        &mut proofs,
+        &mut results,
+    );
+    reports(targets, &pairs, results, &proofs, &order)
+}
+
+fn collect(
+    done: Vec<Done>,
+    proofs: &mut Proofs,
+    results: &mut HashMap<(usize, usize), ZoneResult>,
+) {
     for d in done {
         match d {
             Done::Probe {
                 zone,
                 family,
                 probe,
-            } => {
-                probes.insert((zone, family), probe);
-            }
+            } => proofs.add(zone, family, *probe),
             Done::Lookup {
                 zone,
                 target,
                 result,
-            } => per_target[target].push((zone, result)),
+            } => {
+                results.insert((zone, target), *result);
+            }
+        }
+    }
+}
+
+/// The reports, in input order, each result judged by its zone's chosen probe.
+fn reports(
+    targets: &[Target],
+    pairs: &[(usize, usize)],
+    mut results: HashMap<(usize, usize), ZoneResult>,
+    proofs: &Proofs,
+    order: &[Option<SocketAddr>],
+) -> Vec<Report> {
+    let mut per_target: Vec<Vec<(usize, ZoneResult)>> = vec![Vec::new(); targets.len()];
+    for &(zi, ti) in pairs {
+        if let Some(mut r) = results.remove(&(zi, ti)) {
+            if let Some(p) = proofs.chosen(zi, Family::of(&targets[ti]), order) {
+                p.adjust(&mut r);
+            }
+            per_target[ti].push((zi, r));
         }
     }
     targets
@@ -119,59 +246,61 @@ pub async fn check(
         .zip(per_target)
         .map(|(target, mut results)| {
             results.sort_by_key(|(zi, _)| *zi);
-            let family = Family::of(target);
-            let results = results
-                .into_iter()
-                .map(|(zi, mut r)| {
-                    if let Some(p) = probes.get(&(zi, family)) {
-                        p.adjust(&mut r);
-                    }
-                    r
-                })
-                .collect();
+            let results = results.into_iter().map(|(_, r)| r).collect();
             Report::new(target.to_string(), target.kind(), results)
         })
         .collect()
 }
 
-/// Probes every family of every zone (`zones --health`), in catalog order.
+/// Probes every family of every zone (`zones --health`), in catalog order:
+/// per zone and family, the probe of the first server that proved it (else
+/// the first server's).
 pub async fn health(
     dns: Arc<dyn Dns>,
     zones: &[Zone],
     opts: &EngineOptions,
 ) -> Vec<(usize, Family, Probe)> {
-    let jobs = zones
+    let jobs: Vec<(usize, Family)> = zones
         .iter()
         .enumerate()
-        .flat_map(|(zi, z)| Family::for_zone(z).into_iter().map(move |f| (zi, f)));
-    let mut out: Vec<(usize, Family, Probe)> = probe_all(dns, zones, jobs, opts)
-        .await
-        .into_iter()
-        .map(|((zi, f), p)| (zi, f, p))
+        .flat_map(|(zi, z)| Family::for_zone(z).into_iter().map(move |f| (zi, f)))
         .collect();
-    out.sort_by_key(|(zi, f, _)| (*zi, *f));
-    out
+    let order = servers_of(dns.as_ref());
+    let proofs = probe_all(dns, zones, jobs.iter().copied(), opts).await;
+    jobs.into_iter()
+        .filter_map(|(zi, f)| {
+            let p = proofs.chosen(zi, f, &order)?.clone();
+            Some((zi, f, p))
+        })
+        .collect()
 }
 
-/// Runs the test-point probes `jobs` (zone index, family), rate-limited and
-/// bounded like every other lookup.
+/// Runs the test-point probes `jobs` (zone index, family) on every server,
+/// rate-limited and bounded like every other lookup.
 async fn probe_all(
     dns: Arc<dyn Dns>,
     zones: &[Zone],
     jobs: impl Iterator<Item = (usize, Family)>,
     opts: &EngineOptions,
-) -> HashMap<(usize, Family), Probe> {
-    futures::stream::iter(jobs)
-        .map(|(zi, family)| {
-            let dns = Arc::clone(&dns);
-            async move {
-                let probe = Probe::run(dns.as_ref(), &zones[zi], family).await;
-                ((zi, family), probe)
-            }
+) -> Proofs {
+    let order = servers_of(dns.as_ref());
+    let jobs: Vec<Job> = jobs
+        .flat_map(|(zone, family)| {
+            order.iter().map(move |&server| Job::Probe {
+                zone,
+                family,
+                server,
+            })
         })
-        .buffer_unordered(opts.concurrency.max(1))
-        .collect()
-        .await
+        .collect();
+    let mut proofs = Proofs::default();
+    let mut none = HashMap::new();
+    collect(
+        run_jobs(&dns, zones, &[], jobs, opts).await,
+        &mut proofs,
+        &mut none,
+    );
+    proofs
 }
 
 /// Scans every address of `blocks`, calling `emit` with each report in input
@@ -205,12 +334,20 @@ pub async fn scan(
             .filter(move |f| Family::for_zone(z).contains(f))
             .map(move |f| (zi, *f))
     });
-    let probes = probe_all(Arc::clone(&dns), zones, probe_jobs, opts).await;
+    let proofs = probe_all(Arc::clone(&dns), zones, probe_jobs, opts).await;
+    let order = servers_of(dns.as_ref());
+    // Each zone's lookups go to the server its chosen probe came from.
+    let chosen: HashMap<(usize, Family), &Probe> = zones
+        .iter()
+        .enumerate()
+        .flat_map(|(zi, _)| families.iter().map(move |f| (zi, *f)))
+        .filter_map(|(zi, f)| Some(((zi, f), proofs.chosen(zi, f, &order)?)))
+        .collect();
 
     let per_target = zones.len().max(1);
     let window = (opts.concurrency / per_target).max(1);
     let targets = crate::sources::addresses(blocks, shard).map(Target::Ip);
-    let probes = &probes;
+    let chosen = &chosen;
     let mut reports = futures::stream::iter(targets)
         .map(|target| {
             let dns = Arc::clone(&dns);
@@ -224,8 +361,10 @@ pub async fn scan(
                         let dns = Arc::clone(&dns);
                         let target = &target;
                         async move {
-                            let mut r = check_zone(dns.as_ref(), z, target).await;
-                            if let Some(p) = probes.get(&(zi, family)) {
+                            let probe = chosen.get(&(zi, family));
+                            let server = probe.and_then(|p| p.server);
+                            let mut r = check_zone_on(dns.as_ref(), server, z, target).await;
+                            if let Some(p) = probe {
                                 p.adjust(&mut r);
                             }
                             r

@@ -97,6 +97,7 @@ pub(crate) fn result(zone: &str, role: Role, status: Status) -> ZoneResult {
         detail: matches!(status, Status::Error | Status::Unusable)
             .then(|| "no usable answer: timeout".to_string()),
         lookup_url: None,
+        resolver: None,
     }
 }
 

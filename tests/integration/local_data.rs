@@ -141,6 +141,13 @@ fn same_resolver(out: &str) -> String {
                 s.replace_range(start..start + len, "via RESOLVER");
                 from = start + 1;
             }
+            // The nameserver that answered, or none for local data.
+            s = s.replace("\"resolver\": ", "\"resolver\":");
+            while let Some(start) = s.find("\"resolver\":\"") {
+                let from = start + 12;
+                let end = s[from..].find('"').map_or(s.len(), |e| from + e + 1);
+                s.replace_range(start..end, "\"resolver\":null");
+            }
             s + "\n"
         })
         .collect()

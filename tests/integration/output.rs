@@ -127,6 +127,7 @@ fn json_report_has_exactly_the_documented_fields() {
             "meanings",
             "name",
             "query",
+            "resolver",
             "role",
             "status",
             "txt",

@@ -34,6 +34,7 @@ fn round(i: u64, prefix: &str) -> Vec<Report> {
                     txt: vec![],
                     detail: None,
                     lookup_url: None,
+                    resolver: None,
                 })
                 .collect();
             Report::new(format!("{prefix}{t}"), TargetKind::Domain, results)
