@@ -56,6 +56,8 @@ fn synthetic_round() -> Round {
                             .then(|| "no usable answer: timeout".into()),
                         lookup_url: None,
                         resolver: None,
+                        listed_since: None,
+                        change: None,
                     }
                 })
                 .collect();

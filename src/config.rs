@@ -25,6 +25,8 @@ pub struct Config {
     pub style: Style,
     /// Zones answered in-process from local data (rbldnsd files).
     pub local: Vec<crate::zonedata::Zone>,
+    /// Nagios WARNING and CRITICAL levels (`--format nagios`).
+    pub thresholds: crate::monitor::nagios::Thresholds,
 }
 
 /// How hard to push.
@@ -54,6 +56,10 @@ pub enum Format {
     Json,
     /// One JSON object per line.
     Ndjson,
+    /// A Nagios/Icinga plugin status line with perfdata (`check` only).
+    Nagios,
+    /// The Prometheus text exposition format (`check` only).
+    Prometheus,
 }
 
 /// How to decorate human output.

@@ -144,6 +144,8 @@ pub fn zone_result(zone: &Zone, target: &Target, outcome: Outcome) -> ZoneResult
         detail: None,
         lookup_url: zone.lookup_url_for(&target.to_string()),
         resolver: None,
+        listed_since: None,
+        change: None,
     };
     match outcome {
         Outcome::NxDomain | Outcome::NoData => result.status = Status::NotListed,

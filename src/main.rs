@@ -5,11 +5,21 @@ mod cli;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use blocklens::{ExitStatus, RunError};
 
+/// `--format nagios` was asked for: even bad input must be a plugin's
+/// UNKNOWN (one line on stdout, exit 3), as Nagios and Icinga expect.
+static PLUGIN: AtomicBool = AtomicBool::new(false);
+
 fn main() -> ExitCode {
     let args = cli::normalize_args(std::env::args_os().collect());
+    let plugin = args
+        .windows(2)
+        .any(|w| w[0] == "--format" && w[1] == "nagios")
+        || args.iter().any(|a| a == "--format=nagios");
+    PLUGIN.store(plugin, Ordering::Relaxed);
     let help = match cli::subcommand_name(&args) {
         Some(sub) => format!("blocklens {sub} --help"),
         None => "blocklens --help".to_string(),
@@ -19,7 +29,7 @@ fn main() -> ExitCode {
         Err(e) => return clap_error(e, &help),
     };
     let (config, command) = match cli.into_action() {
-        Ok(cli::Action::Run(config, command, notes)) => {
+        Ok(cli::Action::Run(run, notes)) => {
             for note in notes {
                 let _ = writeln!(
                     io::stderr(),
@@ -27,7 +37,7 @@ fn main() -> ExitCode {
                     blocklens::render::sanitize(&note)
                 );
             }
-            (config, command)
+            *run
         }
         Ok(cli::Action::Print(text)) => {
             let mut out = io::stdout().lock();
@@ -86,11 +96,16 @@ fn clap_error(e: clap::Error, help: &str) -> ExitCode {
 }
 
 fn code(status: ExitStatus) -> ExitCode {
-    ExitCode::from(status as u8)
+    ExitCode::from(status.code())
 }
 
 #[allow(clippy::print_stderr)]
 fn fail(message: &str) -> ExitCode {
+    if PLUGIN.load(Ordering::Relaxed) {
+        let line = blocklens::monitor::nagios::bad_input(message);
+        let _ = io::stdout().write_all(line.text.as_bytes());
+        return code(ExitStatus::Plugin(line.state));
+    }
     let mut err = io::stderr().lock();
     let _ = writeln!(
         err,

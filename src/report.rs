@@ -62,6 +62,14 @@ pub struct ZoneResult {
     /// The nameserver that answered (`IP:PORT`); null when the answer came
     /// from local data or no server answered.
     pub resolver: Option<String>,
+    /// With `--state`: when the current listing was first seen (RFC 3339);
+    /// absent without a state database.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listed_since: Option<String>,
+    /// With `--state`: `listed` or `delisted` when that changed since the
+    /// last run; absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub change: Option<crate::monitor::ChangeKind>,
 }
 
 /// The report for one target.
@@ -77,6 +85,10 @@ pub struct Report {
     pub results: Vec<ZoneResult>,
     /// The sender side (SPF, DMARC, reverse DNS) when `check --sender` is given.
     pub sender: Option<SenderReport>,
+    /// Where the target came from (`check --infra`: "MX mx1.example.org",
+    /// "SPF include:_spf.example.net ip4:192.0.2.0/28"); absent otherwise.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
 }
 
 impl Report {
@@ -91,6 +103,7 @@ impl Report {
             verdict,
             results,
             sender: None,
+            sources: Vec::new(),
         }
     }
 }
@@ -207,18 +220,32 @@ pub fn verdict(results: &[ZoneResult]) -> Verdict {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ExitStatus {
     /// 0: clean.
-    Clean = 0,
+    Clean,
     /// 1: listed on at least one block list.
-    Listed = 1,
+    Listed,
     /// 2: bad input, usage or configuration error.
-    Usage = 2,
+    Usage,
     /// 3: nothing listed, but some lookups gave no usable answer.
-    Incomplete = 3,
+    Incomplete,
     /// 130: a scan was interrupted by Ctrl-C (after flushing complete reports).
-    Interrupted = 130,
+    Interrupted,
+    /// A Nagios/Icinga plugin state: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+    Plugin(crate::monitor::nagios::PluginState),
 }
 
 impl ExitStatus {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            ExitStatus::Clean => 0,
+            ExitStatus::Listed => 1,
+            ExitStatus::Usage => 2,
+            ExitStatus::Incomplete => 3,
+            ExitStatus::Interrupted => 130,
+            ExitStatus::Plugin(state) => state.exit_code() as u8,
+        }
+    }
+
     /// The exit status of `check` reports, counting the sender side: a
     /// listing or an SPF fail wins, then anything incomplete.
     pub fn from_reports(reports: &[Report]) -> ExitStatus {
@@ -283,6 +310,8 @@ mod tests {
             detail: None,
             lookup_url: None,
             resolver: None,
+            listed_since: None,
+            change: None,
         }
     }
 

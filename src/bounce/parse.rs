@@ -232,8 +232,10 @@ pub fn mask_dqs(text: &str) -> String {
             .collect();
         // Any Spamhaus DQS zone, listed in the catalog or not.
         suffixes.push(r"\.[a-z0-9-]+\.dq\.spamhaus\.net".into());
+        // No word boundary after the suffix: a key is masked even when
+        // the zone runs into other text ("...spamhaus.netand").
         Regex::new(&format!(
-            r"(?i)(?-u:\b)[a-z0-9-]{{1,63}}((?:{})(?-u:\b))",
+            r"(?i)(?-u:\b)[a-z0-9-]{{1,63}}((?:{}))",
             suffixes.join("|")
         ))
         .expect("valid regex")

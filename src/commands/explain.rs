@@ -58,7 +58,7 @@ impl Explain {
             &config.engine,
             self.overrides.helo.clone(),
         );
-        let mut exporter = render::exporter(config.format, config.style, out);
+        let mut exporter = render::exporter(config, out);
         exporter.explain_begin(many)?;
         let mut summary = ExplainSummary::default();
         for input in &self.inputs {

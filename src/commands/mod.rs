@@ -5,7 +5,9 @@
 
 pub mod check;
 pub mod explain;
+pub mod history;
 pub mod scan;
+pub mod serve;
 pub mod spf;
 pub mod zones;
 
@@ -39,8 +41,12 @@ pub enum Command {
     Check(check::Check),
     /// Explain a rejection text.
     Explain(explain::Explain),
+    /// A target's history from the state database.
+    History(history::History),
     /// Scan address ranges.
     Scan(scan::Scan),
+    /// Re-check on an interval and serve Prometheus metrics.
+    Serve(serve::Serve),
     /// Evaluate SPF for a domain and an IP, with a trace.
     Spf(spf::Spf),
     /// List the catalog, or probe it.
@@ -57,7 +63,9 @@ impl Command {
         err: &mut dyn Write,
     ) -> Result<ExitStatus, RunError> {
         match self {
-            Command::Check(c) => c.run(config, out).await,
+            Command::Check(c) => c.run(config, out, err).await,
+            Command::History(c) => c.run(config, out),
+            Command::Serve(c) => c.run(config, err).await,
             Command::Explain(c) => c.run(config, out).await,
             Command::Scan(c) => c.run(config, out, err).await,
             Command::Spf(c) => c.run(config, out).await,

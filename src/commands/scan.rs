@@ -106,7 +106,7 @@ impl Scan {
                 writeln!(err, "blocklens: note: {}", render::sanitize(&note))?;
             }
         }
-        let mut exporter = render::exporter(config.format, config.style, out);
+        let mut exporter = render::exporter(config, out);
         exporter.scan_begin()?;
         let start = Instant::now();
         let (stats, queries) = match self.local_data(config) {

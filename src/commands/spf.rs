@@ -35,7 +35,7 @@ impl Spf {
             self.helo.as_deref(),
         );
         let output = spf::check_host(lookups.dns.as_ref(), &req).await;
-        render::exporter(config.format, config.style, out).spf(&output)?;
+        render::exporter(config, out).spf(&output)?;
         Ok(if output.result == SpfResult::TempError {
             ExitStatus::Incomplete
         } else {

@@ -23,7 +23,7 @@ impl Zones {
     /// Lists (no DNS) or probes the zones; the exit status says whether
     /// every probed zone is healthy.
     pub async fn run(&self, config: &Config, out: &mut dyn Write) -> Result<ExitStatus, RunError> {
-        let mut exporter = render::exporter(config.format, config.style, out);
+        let mut exporter = render::exporter(config, out);
         if !self.health {
             exporter.zones(&self.zones)?;
             return Ok(ExitStatus::Clean);

@@ -143,6 +143,17 @@ pub async fn check(
     targets: &[Target],
     opts: &EngineOptions,
 ) -> Vec<Report> {
+    check_round(dns, zones, targets, opts).await.0
+}
+
+/// [`check`], with the test-point probe each zone's results were judged by
+/// (per zone index and family, in catalog order).
+pub async fn check_round(
+    dns: Arc<dyn Dns>,
+    zones: &[Zone],
+    targets: &[Target],
+    opts: &EngineOptions,
+) -> (Vec<Report>, Vec<(usize, Family, Probe)>) {
     let order = servers_of(dns.as_ref());
     let mut pairs: Vec<(usize, usize)> = Vec::new();
     let mut families: Vec<(usize, Family)> = Vec::new();
@@ -198,7 +209,12 @@ pub async fn check(
         &mut proofs,
         &mut results,
     );
-    reports(targets, &pairs, results, &proofs, &order)
+    let mut health: Vec<(usize, Family, Probe)> = families
+        .iter()
+        .filter_map(|&(zi, f)| Some((zi, f, proofs.chosen(zi, f, &order)?.clone())))
+        .collect();
+    health.sort_by_key(|(zi, f, _)| (*zi, *f));
+    (reports(targets, &pairs, results, &proofs, &order), health)
 }
 
 fn collect(

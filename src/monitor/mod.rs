@@ -24,7 +24,6 @@ pub(crate) mod testkit;
 
 use std::sync::Arc;
 
-use futures::StreamExt;
 use std::time::{Duration, SystemTime};
 
 use crate::catalog::Zone;
@@ -100,32 +99,7 @@ pub async fn run_round(
 ) -> Round {
     let started = SystemTime::now();
     let clock = std::time::Instant::now();
-    // The jobs are listed before anything is awaited (engine::health holds a
-    // borrowing iterator across its awaits, which keeps its future from
-    // being provably Send).
-    let jobs: Vec<(usize, Family)> = zones
-        .iter()
-        .enumerate()
-        .flat_map(|(zi, z)| Family::for_zone(z).into_iter().map(move |f| (zi, f)))
-        .collect();
-    let probes = futures::stream::iter(jobs)
-        .map(|(zi, family)| {
-            let dns = Arc::clone(&dns);
-            async move {
-                (
-                    zi,
-                    family,
-                    Probe::run(dns.as_ref(), &zones[zi], family).await,
-                )
-            }
-        })
-        .buffer_unordered(opts.concurrency.max(1))
-        .collect::<Vec<_>>();
-    let (reports, mut probes) = futures::join!(
-        crate::engine::check(Arc::clone(&dns), zones, targets, opts),
-        probes
-    );
-    probes.sort_by_key(|(zi, f, _)| (*zi, *f));
+    let (reports, probes) = crate::engine::check_round(dns, zones, targets, opts).await;
     Round {
         reports,
         zones: ZoneHealth::from_probes(zones, &probes),

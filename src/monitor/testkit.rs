@@ -98,6 +98,8 @@ pub(crate) fn result(zone: &str, role: Role, status: Status) -> ZoneResult {
             .then(|| "no usable answer: timeout".to_string()),
         lookup_url: None,
         resolver: None,
+        listed_since: None,
+        change: None,
     }
 }
 

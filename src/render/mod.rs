@@ -5,14 +5,18 @@
 
 mod human;
 mod json;
+mod nagios;
 mod progress;
+mod prometheus;
 mod sanitize;
 
 use std::io::{self, Write};
 
 use crate::catalog::Zone;
-use crate::config::{Format, Style};
+use crate::config::{Config, Format};
 use crate::explain::{ExplainSummary, Explanation};
+use crate::monitor::Round;
+use crate::monitor::state::Listing;
 use crate::report::{HealthReport, Report, ScanSummary};
 use crate::spf::SpfOutput;
 
@@ -26,6 +30,11 @@ pub use sanitize::sanitize;
 pub trait Exporter {
     /// `check` reports, in input order.
     fn check(&mut self, reports: &[Report]) -> io::Result<()>;
+    /// A `check` round: its reports, what each zone's test points showed,
+    /// and (with a state database) when each current listing began.
+    fn round(&mut self, round: &Round, _listings: &[Listing]) -> io::Result<()> {
+        self.check(&round.reports)
+    }
     /// Before the first scan report.
     fn scan_begin(&mut self) -> io::Result<()>;
     /// One scanned target (the command has already applied `--only-listed`).
@@ -47,14 +56,18 @@ pub trait Exporter {
 }
 
 /// The exporter for `format`, writing to `out`.
-pub fn exporter<'a>(
-    format: Format,
-    style: Style,
-    out: &'a mut dyn Write,
-) -> Box<dyn Exporter + 'a> {
-    match format {
-        Format::Human => Box::new(HumanExporter::new(out, style)),
+pub fn exporter<'a>(config: &Config, out: &'a mut dyn Write) -> Box<dyn Exporter + 'a> {
+    match config.format {
+        Format::Human => Box::new(HumanExporter::new(out, config.style)),
         Format::Json => Box::new(JsonExporter::new(out, false)),
         Format::Ndjson => Box::new(JsonExporter::new(out, true)),
+        Format::Nagios => Box::new(nagios::NagiosExporter::new(out, config.thresholds)),
+        Format::Prometheus => Box::new(prometheus::PrometheusExporter::new(out)),
     }
+}
+
+/// The error of a format asked for a result it does not write (the command
+/// line refuses such combinations before any query).
+fn unsupported(format: &str, what: &str) -> io::Error {
+    io::Error::other(format!("--format {format} does not write {what}"))
 }

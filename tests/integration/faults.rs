@@ -141,7 +141,10 @@ fn a_server_killed_mid_scan_gives_errors_from_then_on_never_not_listed() {
             "4",
         ],
     );
-    assert_eq!(r.code, 1, "192.0.2.10 was listed before the server stopped: {r:?}");
+    assert_eq!(
+        r.code, 1,
+        "192.0.2.10 was listed before the server stopped: {r:?}"
+    );
     let reports = ndjson(&r.stdout);
     assert_eq!(reports.len(), 256);
     let statuses: Vec<String> = reports

@@ -15,6 +15,7 @@ mod explain;
 mod explain_corpus;
 mod faults;
 mod local_data;
+mod monitoring;
 mod output;
 mod rbldnsd;
 mod scan;

@@ -35,6 +35,8 @@ fn round(i: u64, prefix: &str) -> Vec<Report> {
                     detail: None,
                     lookup_url: None,
                     resolver: None,
+                    listed_since: None,
+                    change: None,
                 })
                 .collect();
             Report::new(format!("{prefix}{t}"), TargetKind::Domain, results)

@@ -106,6 +106,9 @@ fn render_report(out: &mut dyn Write, report: &Report, style: Style) -> io::Resu
         style.paint(BOLD, &report.target),
         headline(report, style)
     )?;
+    if !report.sources.is_empty() {
+        writeln!(out, "  from: {}", sanitize(&report.sources.join("; ")))?;
+    }
     let width = column_width(
         report
             .results
@@ -130,6 +133,18 @@ fn render_report(out: &mut dyn Write, report: &Report, style: Style) -> io::Resu
             "  {} {}",
             style.paint(DIM, &format!("{:<12}", "not listed")),
             not_listed.join(", ")
+        )?;
+    }
+    for r in report
+        .results
+        .iter()
+        .filter(|r| r.change == Some(crate::monitor::ChangeKind::Delisted))
+    {
+        writeln!(
+            out,
+            "  {} {} (since the last run)",
+            style.paint(GREEN, &format!("{:<12}", "delisted")),
+            r.zone
         )?;
     }
     if let Some(sender) = &report.sender {
@@ -165,6 +180,14 @@ fn render_listing(
     }
     if let Some(u) = &r.lookup_url {
         writeln!(out, "{INDENT}lookup: {}", sanitize(u))?;
+    }
+    if let Some(since) = &r.listed_since {
+        let new = if r.change == Some(crate::monitor::ChangeKind::Listed) {
+            style.paint(RED, " (new since the last run)")
+        } else {
+            String::new()
+        };
+        writeln!(out, "{INDENT}listed since {since}{new}")?;
     }
     Ok(())
 }
