@@ -1,4 +1,4 @@
-//! The alert rules in docs/monitoring.md, checked and unit-tested with
+//! The alert rules in README.md ("### Alert rules"), checked and unit-tested with
 //! `promtool test rules` (skipped with a message when promtool is missing).
 
 use std::process::Command;
@@ -8,7 +8,7 @@ const PROMTOOL: &str = "/usr/bin/promtool";
 /// The YAML block under "### Alert rules".
 fn documented_rules() -> String {
     let doc = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/monitoring.md"),
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"),
     )
     .unwrap();
     let section = &doc[doc.find("### Alert rules").expect("the section exists")..];
