@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 
-use crate::target::TargetKind;
+use crate::target::{Family, Target, TargetKind};
 
 /// The catalog files built into the binary, as (file name, contents).
 pub const BUILTIN_FILES: &[(&str, &str)] = &[
@@ -166,6 +166,22 @@ impl Zone {
             aliases: Vec::new(),
             public: None,
         })
+    }
+
+    /// The address families (or domains) this zone can be asked about.
+    pub fn families(&self) -> Vec<Family> {
+        match self.targets {
+            TargetKind::Domain => vec![Family::Domain],
+            TargetKind::Ip => [(self.ipv4, Family::V4), (self.ipv6, Family::V6)]
+                .into_iter()
+                .filter_map(|(on, f)| on.then_some(f))
+                .collect(),
+        }
+    }
+
+    /// This zone's positive test point in `family`.
+    pub fn positive_point(&self, family: Family) -> Target {
+        family.positive(self.test_point.as_deref())
     }
 
     /// Whether this zone is queried for `kind` targets (and for IPv6 ones).

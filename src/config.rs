@@ -1,6 +1,6 @@
 //! Validated settings shared by every command, built once from the command
 //! line. The library never sees clap: the binary turns its arguments into a
-//! [`Config`] (and a [`crate::commands::Command`]) with the parsers here, each
+//! [`Config`] (and a command) with the parsers here, each
 //! of which names what is wrong in one line.
 
 use std::net::{IpAddr, SocketAddr};
@@ -26,7 +26,7 @@ pub struct Config {
     /// Zones answered in-process from local data (rbldnsd files).
     pub local: Vec<crate::zonedata::Zone>,
     /// Nagios WARNING and CRITICAL levels (`--format nagios`).
-    pub thresholds: crate::monitor::nagios::Thresholds,
+    pub thresholds: Thresholds,
 }
 
 /// How hard to push.
@@ -67,6 +67,60 @@ pub enum Format {
 pub struct Style {
     /// Use ANSI colours.
     pub color: bool,
+}
+
+/// The listing counts that make a target WARNING or CRITICAL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Thresholds {
+    /// WARNING at this many listings (none by default).
+    pub warning: Option<u32>,
+    /// CRITICAL at this many listings (1 by default).
+    pub critical: u32,
+}
+
+impl Default for Thresholds {
+    /// Any listing is CRITICAL.
+    fn default() -> Self {
+        Thresholds {
+            warning: None,
+            critical: 1,
+        }
+    }
+}
+
+/// A threshold that makes no sense.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ThresholdError {
+    /// 0 would make every target an alert.
+    #[error("--{0} must be at least 1 (it counts block-list listings)")]
+    Zero(&'static str),
+    /// The warning level would never be seen.
+    #[error("--warning {warning} is above --critical {critical}")]
+    WarningAboveCritical {
+        /// The warning level.
+        warning: u32,
+        /// The critical level.
+        critical: u32,
+    },
+}
+
+impl Thresholds {
+    /// Alert at `warning` or more listings (WARNING) and at `critical` or
+    /// more (CRITICAL; default 1).
+    pub fn new(warning: Option<u32>, critical: Option<u32>) -> Result<Thresholds, ThresholdError> {
+        let critical = critical.unwrap_or(1);
+        if critical == 0 {
+            return Err(ThresholdError::Zero("critical"));
+        }
+        match warning {
+            Some(0) => Err(ThresholdError::Zero("warning")),
+            Some(w) if w > critical => Err(ThresholdError::WarningAboveCritical {
+                warning: w,
+                critical,
+            }),
+            _ => Ok(Thresholds { warning, critical }),
+        }
+    }
 }
 
 /// A command-line value that cannot be used, and why.

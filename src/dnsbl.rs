@@ -203,7 +203,7 @@ impl Probe {
         zone: &Zone,
         family: Family,
     ) -> Probe {
-        let pos = family.positive(zone);
+        let pos = zone.positive_point(family);
         let neg = family.negative();
         let (positive, negative) = futures::join!(
             check_zone_on(dns, server, zone, &pos),
@@ -468,22 +468,22 @@ targets = "domain"
     #[test]
     fn test_points_per_family() {
         let z = spamhaus();
-        assert_eq!(Family::V4.positive(&z).query_name("z"), "2.0.0.127.z");
+        assert_eq!(z.positive_point(Family::V4).query_name("z"), "2.0.0.127.z");
         assert_eq!(
-            Family::V6.positive(&z).query_name("z"),
+            z.positive_point(Family::V6).query_name("z"),
             "2.0.0.0.0.0.f.7.f.f.f.f.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.z"
         );
         assert_eq!(
             Family::V6.negative().query_name("z"),
             "1.0.0.0.0.0.f.7.f.f.f.f.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.z"
         );
-        assert_eq!(Family::Domain.positive(&z).query_name("z"), "test.z");
+        assert_eq!(z.positive_point(Family::Domain).query_name("z"), "test.z");
         assert_eq!(Family::Domain.negative().query_name("z"), "invalid.z");
         let dbl = zone(
             "[[zone]]\nzone = \"dbl.example\"\nname = \"D\"\ntargets = \"domain\"\ntest_point = \"dbltest.com\"\n",
         );
         assert_eq!(
-            Family::Domain.positive(&dbl).query_name("dbl.example"),
+            dbl.positive_point(Family::Domain).query_name("dbl.example"),
             "dbltest.com.dbl.example"
         );
     }

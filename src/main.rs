@@ -104,7 +104,7 @@ fn fail(message: &str) -> ExitCode {
     if PLUGIN.load(Ordering::Relaxed) {
         let line = blocklens::monitor::nagios::bad_input(message);
         let _ = io::stdout().write_all(line.text.as_bytes());
-        return code(ExitStatus::Plugin(line.state));
+        return code(ExitStatus::Plugin(line.state.exit_code() as u8));
     }
     let mut err = io::stderr().lock();
     let _ = writeln!(

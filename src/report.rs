@@ -36,6 +36,17 @@ pub enum Verdict {
 }
 }
 
+crate::words::words! {
+    /// A change worth telling someone about.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub enum ChangeKind {
+        /// The zone lists the target now and did not before.
+        Listed = "listed",
+        /// The zone listed the target and now answers that it does not.
+        Delisted = "delisted",
+    }
+}
+
 /// One zone's answer for one target.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ZoneResult {
@@ -69,7 +80,7 @@ pub struct ZoneResult {
     /// With `--state`: `listed` or `delisted` when that changed since the
     /// last run; absent otherwise.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub change: Option<crate::monitor::ChangeKind>,
+    pub change: Option<ChangeKind>,
 }
 
 /// The report for one target.
@@ -229,8 +240,8 @@ pub enum ExitStatus {
     Incomplete,
     /// 130: a scan was interrupted by Ctrl-C (after flushing complete reports).
     Interrupted,
-    /// A Nagios/Icinga plugin state: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
-    Plugin(crate::monitor::nagios::PluginState),
+    /// A Nagios/Icinga plugin's exit code: 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+    Plugin(u8),
 }
 
 impl ExitStatus {
@@ -242,7 +253,7 @@ impl ExitStatus {
             ExitStatus::Usage => 2,
             ExitStatus::Incomplete => 3,
             ExitStatus::Interrupted => 130,
-            ExitStatus::Plugin(state) => state.exit_code() as u8,
+            ExitStatus::Plugin(code) => code,
         }
     }
 

@@ -258,26 +258,9 @@ impl Family {
         }
     }
 
-    /// The families a zone can be asked about.
-    pub fn for_zone(zone: &crate::catalog::Zone) -> Vec<Family> {
-        match zone.targets {
-            TargetKind::Domain => vec![Family::Domain],
-            TargetKind::Ip => {
-                let mut v = Vec::new();
-                if zone.ipv4 {
-                    v.push(Family::V4);
-                }
-                if zone.ipv6 {
-                    v.push(Family::V6);
-                }
-                v
-            }
-        }
-    }
-
-    /// The positive test point of `zone` in this family.
-    pub fn positive(self, zone: &crate::catalog::Zone) -> Target {
-        let custom = zone.test_point.as_deref();
+    /// The positive test point in this family: RFC 5782's, or `custom`
+    /// (a zone's own `test_point`) when it is of this family.
+    pub fn positive(self, custom: Option<&str>) -> Target {
         match self {
             Family::V4 => custom
                 .and_then(|t| t.parse::<Ipv4Addr>().ok())

@@ -233,7 +233,8 @@ impl Check {
 /// otherwise; else listed, incomplete or clean.
 fn exit_status(config: &Config, reports: &[Report], only_changes: bool, new: bool) -> ExitStatus {
     if config.format == Format::Nagios {
-        return ExitStatus::Plugin(nagios::evaluate(reports, &config.thresholds).state);
+        let state = nagios::evaluate(reports, &config.thresholds).state;
+        return ExitStatus::Plugin(state.exit_code() as u8);
     }
     if only_changes {
         return if new {

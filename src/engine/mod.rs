@@ -279,7 +279,7 @@ pub async fn health(
     let jobs: Vec<(usize, Family)> = zones
         .iter()
         .enumerate()
-        .flat_map(|(zi, z)| Family::for_zone(z).into_iter().map(move |f| (zi, f)))
+        .flat_map(|(zi, z)| z.families().into_iter().map(move |f| (zi, f)))
         .collect();
     let order = servers_of(dns.as_ref());
     let proofs = probe_all(dns, zones, jobs.iter().copied(), opts).await;
@@ -347,7 +347,7 @@ pub async fn scan(
     let probe_jobs = zones.iter().enumerate().flat_map(|(zi, z)| {
         families
             .iter()
-            .filter(move |f| Family::for_zone(z).contains(f))
+            .filter(move |f| z.families().contains(f))
             .map(move |f| (zi, *f))
     });
     let proofs = probe_all(Arc::clone(&dns), zones, probe_jobs, opts).await;

@@ -49,65 +49,16 @@ impl PluginState {
     }
 }
 
-/// The listing counts that make a target WARNING or CRITICAL.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Thresholds {
-    warning: Option<u32>,
-    critical: u32,
-}
+pub use crate::config::{ThresholdError, Thresholds};
 
-impl Default for Thresholds {
-    /// Any listing is CRITICAL.
-    fn default() -> Self {
-        Thresholds {
-            warning: None,
-            critical: 1,
-        }
-    }
-}
-
-/// A threshold that makes no sense.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ThresholdError {
-    /// 0 would make every target an alert.
-    #[error("--{0} must be at least 1 (it counts block-list listings)")]
-    Zero(&'static str),
-    /// The warning level would never be seen.
-    #[error("--warning {warning} is above --critical {critical}")]
-    WarningAboveCritical {
-        /// The warning level.
-        warning: u32,
-        /// The critical level.
-        critical: u32,
-    },
-}
-
-impl Thresholds {
-    /// Alert at `warning` or more listings (WARNING) and at `critical` or
-    /// more (CRITICAL; default 1).
-    pub fn new(warning: Option<u32>, critical: Option<u32>) -> Result<Thresholds, ThresholdError> {
-        let critical = critical.unwrap_or(1);
-        if critical == 0 {
-            return Err(ThresholdError::Zero("critical"));
-        }
-        match warning {
-            Some(0) => Err(ThresholdError::Zero("warning")),
-            Some(w) if w > critical => Err(ThresholdError::WarningAboveCritical {
-                warning: w,
-                critical,
-            }),
-            _ => Ok(Thresholds { warning, critical }),
-        }
-    }
-
-    fn state(&self, listings: u32) -> PluginState {
-        if listings >= self.critical {
-            PluginState::Critical
-        } else if self.warning.is_some_and(|w| listings >= w) {
-            PluginState::Warning
-        } else {
-            PluginState::Ok
-        }
+/// The state `listings` block-list listings are worth.
+fn state(t: &Thresholds, listings: u32) -> PluginState {
+    if listings >= t.critical {
+        PluginState::Critical
+    } else if t.warning.is_some_and(|w| listings >= w) {
+        PluginState::Warning
+    } else {
+        PluginState::Ok
     }
 }
 
@@ -161,7 +112,7 @@ pub fn evaluate(reports: &[Report], thresholds: &Thresholds) -> PluginOutput {
     let tallies: Vec<Tally> = reports.iter().map(Tally::of).collect();
     let worst = tallies
         .iter()
-        .map(|t| thresholds.state(t.count()))
+        .map(|t| state(thresholds, t.count()))
         .max()
         .unwrap_or(PluginState::Ok);
     let incomplete = reports.is_empty() || tallies.iter().any(Tally::incomplete);

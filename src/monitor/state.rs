@@ -126,16 +126,7 @@ pub enum StateError {
     },
 }
 
-crate::words::words! {
-    /// A change worth telling someone about.
-    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-    pub enum ChangeKind {
-        /// The zone lists the target now and did not before.
-        Listed = "listed",
-        /// The zone listed the target and now answers that it does not.
-        Delisted = "delisted",
-    }
-}
+pub use crate::report::ChangeKind;
 
 /// A target that became listed or delisted on a zone in a round.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -7,10 +7,9 @@ const PROMTOOL: &str = "/usr/bin/promtool";
 
 /// The YAML block under "### Alert rules".
 fn documented_rules() -> String {
-    let doc = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"),
-    )
-    .unwrap();
+    let doc =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
     let section = &doc[doc.find("### Alert rules").expect("the section exists")..];
     let start = section.find("```yaml\n").expect("a yaml block") + 8;
     let len = section[start..].find("```").unwrap();
