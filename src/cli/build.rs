@@ -23,8 +23,7 @@ use super::{Action, Cli, CommandArgs, DnsArgs, FormatArg, ListArgs, LoadArgs, Ou
 impl Cli {
     /// Validates everything and builds what the binary runs.
     pub fn into_action(self) -> anyhow::Result<Action> {
-        let mut notes = Vec::new();
-        let (config, command) = match self.command {
+        let (config, command, notes) = match self.command {
             CommandArgs::Completions { shell } => {
                 let mut buf = Vec::new();
                 clap_complete::generate(shell, &mut Cli::command(), "blocklens", &mut buf);
@@ -35,198 +34,234 @@ impl Cli {
                 clap_mangen::Man::new(Cli::command()).render(&mut buf)?;
                 return Ok(Action::Print(buf));
             }
-            CommandArgs::Check {
-                targets,
-                infra,
-                warning,
-                critical,
-                only_changes,
-                watch,
-                sender,
-                helo,
-                mut lists,
-                mut dns,
-                mut load,
-                output,
-            } => {
-                let file = watch::config_file(&watch)?;
-                watch::apply_env(&mut dns)?;
-                if let Some(f) = &file {
-                    watch::apply_file(f, &mut dns, &mut lists, &mut load);
-                }
-                let selected = select(&lists, true)?;
-                let mut check = check_command(&targets, sender, helo, selected.zones)?;
-                if check.targets.is_empty() && infra.is_none() {
-                    check.targets = file.as_ref().map(|f| f.targets.clone()).unwrap_or_default();
-                }
-                if check.targets.is_empty() && infra.is_none() {
-                    bail!(
-                        "no TARGET: give IPs or domains, @FILE, -, --infra DOMAIN, or targets in the configuration file (see blocklens check --help)"
-                    );
-                }
-                check.infra = infra;
-                check.state = watch
-                    .state
-                    .clone()
-                    .or(file.as_ref().and_then(|f| f.state.clone()));
-                check.notify = watch::notify(&watch, file.as_ref())?;
-                if check.notify.is_some() && check.state.is_none() {
-                    bail!("--notify needs --state: the events sent are changes since the last run");
-                }
-                check.only_changes = only_changes;
-                notes = selected.notes;
-                let mut config = config(dns, Some(load), output, selected.local)?;
-                config.thresholds = watch::thresholds(warning, critical, file.as_ref())?;
-                (config, Command::Check(check))
-            }
-            CommandArgs::Serve {
-                targets,
-                listen,
-                interval,
-                watch,
-                mut lists,
-                mut dns,
-                mut load,
-            } => {
-                let file = watch::config_file(&watch)?;
-                watch::apply_env(&mut dns)?;
-                if let Some(f) = &file {
-                    watch::apply_file(f, &mut dns, &mut lists, &mut load);
-                }
-                let selected = select(&lists, true)?;
-                let (listen, interval) =
-                    watch::serve_timing(listen, interval.as_deref(), file.as_ref())?;
-                let serve = serve::Serve {
-                    targets: watch::serve_targets(targets.as_deref(), file.as_ref())?,
-                    zones: selected.zones,
-                    listen,
-                    interval,
-                    state: watch
-                        .state
-                        .clone()
-                        .or(file.as_ref().and_then(|f| f.state.clone())),
-                    notify: watch::notify(&watch, file.as_ref())?,
-                };
-                notes = selected.notes;
-                let output = OutputArgs {
-                    format: None,
-                    json: false,
-                    no_color: true,
-                };
-                let config = config(dns, Some(load), output, selected.local)?;
-                (config, Command::Serve(serve))
-            }
-            CommandArgs::History {
-                target,
-                state,
-                output,
-            } => {
-                plain_output(&output, "history")?;
-                let target = Target::parse(&target)
-                    .context("invalid target")?
-                    .to_string();
-                let history = history::History { target, state };
-                let dns = DnsArgs {
-                    resolver: Vec::new(),
-                    timeout: None,
-                    attempts: None,
-                };
-                (
-                    config(dns, None, output, Vec::new())?,
-                    Command::History(history),
-                )
-            }
-            CommandArgs::Explain {
-                inputs,
-                ip,
-                sender,
-                helo,
-                offline,
-                lists,
-                mut dns,
-                output,
-            } => {
-                plain_output(&output, "explain")?;
-                watch::apply_env(&mut dns)?;
-                let selected = select(&lists, false)?;
-                let overrides = explain_overrides(ip, sender, helo, offline)?;
-                let explain = explain::Explain {
-                    inputs: read_inputs(&inputs)?,
-                    overrides,
-                    catalog: selected.catalog,
-                    zones: selected.zones,
-                };
-                notes = selected.notes;
-                (
-                    config(dns, None, output, selected.local)?,
-                    Command::Explain(explain),
-                )
-            }
-            CommandArgs::Scan {
-                sources,
-                max_targets,
-                only_listed,
-                no_txt,
-                no_progress,
-                quiet,
-                shard,
-                lists,
-                mut dns,
-                load,
-                output,
-            } => {
-                plain_output(&output, "scan")?;
-                watch::apply_env(&mut dns)?;
-                let selected = select(&lists, true)?;
-                let (zones, left_out) = scan_zones(selected.zones, !lists.zone.is_empty(), no_txt)?;
-                notes = selected.notes;
-                let scan = scan::Scan {
-                    blocks: sources::parse_sources(&sources, max_targets)?,
-                    zones,
-                    only_listed,
-                    progress: !no_progress && std::io::stderr().is_terminal(),
-                    quiet,
-                    shard: shard.unwrap_or_default(),
-                    left_out,
-                };
-                let config = config(dns, Some(load), output, selected.local)?;
-                (config, Command::Scan(scan))
-            }
-            CommandArgs::Spf {
-                domain,
-                ip,
-                helo,
-                sender,
-                mut dns,
-                output,
-            } => {
-                plain_output(&output, "spf")?;
-                watch::apply_env(&mut dns)?;
-                let spf = spf_command(&domain, &ip, helo, sender)?;
-                (config(dns, None, output, Vec::new())?, Command::Spf(spf))
-            }
-            CommandArgs::Zones {
-                health,
-                lists,
-                mut dns,
-                load,
-                output,
-            } => {
-                plain_output(&output, "zones")?;
-                watch::apply_env(&mut dns)?;
-                let selected = select(&lists, false)?;
-                let zones = if health || !lists.zone.is_empty() || !lists.exclude_zone.is_empty() {
-                    selected.zones
-                } else {
-                    selected.catalog.zones
-                };
-                notes = selected.notes;
-                let config = config(dns, Some(load), output, selected.local)?;
-                (config, Command::Zones(zones::Zones { zones, health }))
-            }
+            CommandArgs::Check(a) => check_command(a)?,
+            CommandArgs::Serve(a) => serve_command(a)?,
+            CommandArgs::History(a) => history_command(a)?,
+            CommandArgs::Explain(a) => explain_command(a)?,
+            CommandArgs::Scan(a) => scan_command(a)?,
+            CommandArgs::Spf(a) => spf_command(a)?,
+            CommandArgs::Zones(a) => zones_command(a)?,
         };
         Ok(Action::Run(Box::new((config, command)), notes))
     }
+}
+
+/// What a command's arguments build: its settings, its inputs, and notes
+/// for stderr.
+type Built = (Config, Command, Vec<String>);
+
+fn check_command(a: super::CheckArgs) -> anyhow::Result<Built> {
+    let super::CheckArgs {
+        targets,
+        infra,
+        warning,
+        critical,
+        only_changes,
+        watch,
+        sender,
+        helo,
+        mut lists,
+        mut dns,
+        mut load,
+        output,
+    } = a;
+    let file = watch::config_file(&watch)?;
+    watch::apply_env(&mut dns)?;
+    if let Some(f) = &file {
+        watch::apply_file(f, &mut dns, &mut lists, &mut load);
+    }
+    let selected = select(&lists, true)?;
+    let mut check = check_inputs(&targets, sender, helo, selected.zones)?;
+    if check.targets.is_empty() && infra.is_none() {
+        check.targets = file.as_ref().map(|f| f.targets.clone()).unwrap_or_default();
+    }
+    if check.targets.is_empty() && infra.is_none() {
+        bail!(
+            "no TARGET: give IPs or domains, @FILE, -, --infra DOMAIN, or targets in the configuration file (see blocklens check --help)"
+        );
+    }
+    check.infra = infra;
+    check.state = watch
+        .state
+        .clone()
+        .or(file.as_ref().and_then(|f| f.state.clone()));
+    check.notify = watch::notify(&watch, file.as_ref())?;
+    if check.notify.is_some() && check.state.is_none() {
+        bail!("--notify needs --state: the events sent are changes since the last run");
+    }
+    check.only_changes = only_changes;
+    let notes = selected.notes;
+    let mut config = config(dns, Some(load), output, selected.local)?;
+    config.thresholds = watch::thresholds(warning, critical, file.as_ref())?;
+    Ok((config, Command::Check(check), notes))
+}
+
+fn serve_command(a: super::ServeArgs) -> anyhow::Result<Built> {
+    let super::ServeArgs {
+        targets,
+        listen,
+        interval,
+        watch,
+        mut lists,
+        mut dns,
+        mut load,
+    } = a;
+    let file = watch::config_file(&watch)?;
+    watch::apply_env(&mut dns)?;
+    if let Some(f) = &file {
+        watch::apply_file(f, &mut dns, &mut lists, &mut load);
+    }
+    let selected = select(&lists, true)?;
+    let (listen, interval) = watch::serve_timing(listen, interval.as_deref(), file.as_ref())?;
+    let serve = serve::Serve {
+        targets: watch::serve_targets(targets.as_deref(), file.as_ref())?,
+        zones: selected.zones,
+        listen,
+        interval,
+        state: watch
+            .state
+            .clone()
+            .or(file.as_ref().and_then(|f| f.state.clone())),
+        notify: watch::notify(&watch, file.as_ref())?,
+    };
+    let notes = selected.notes;
+    let output = OutputArgs {
+        format: None,
+        json: false,
+        no_color: true,
+    };
+    let config = config(dns, Some(load), output, selected.local)?;
+    Ok((config, Command::Serve(serve), notes))
+}
+
+fn history_command(a: super::HistoryArgs) -> anyhow::Result<Built> {
+    let super::HistoryArgs {
+        target,
+        state,
+        output,
+    } = a;
+    plain_output(&output, "history")?;
+    let target = Target::parse(&target)
+        .context("invalid target")?
+        .to_string();
+    let history = history::History { target, state };
+    let dns = DnsArgs {
+        resolver: Vec::new(),
+        timeout: None,
+        attempts: None,
+    };
+    let notes = Vec::new();
+    Ok((
+        config(dns, None, output, Vec::new())?,
+        Command::History(history),
+        notes,
+    ))
+}
+
+fn explain_command(a: super::ExplainArgs) -> anyhow::Result<Built> {
+    let super::ExplainArgs {
+        inputs,
+        ip,
+        sender,
+        helo,
+        offline,
+        lists,
+        mut dns,
+        output,
+    } = a;
+    plain_output(&output, "explain")?;
+    watch::apply_env(&mut dns)?;
+    let selected = select(&lists, false)?;
+    let overrides = explain_overrides(ip, sender, helo, offline)?;
+    let explain = explain::Explain {
+        inputs: read_inputs(&inputs)?,
+        overrides,
+        catalog: selected.catalog,
+        zones: selected.zones,
+    };
+    let notes = selected.notes;
+    Ok((
+        config(dns, None, output, selected.local)?,
+        Command::Explain(explain),
+        notes,
+    ))
+}
+
+fn scan_command(a: super::ScanArgs) -> anyhow::Result<Built> {
+    let super::ScanArgs {
+        sources,
+        max_targets,
+        only_listed,
+        no_txt,
+        no_progress,
+        quiet,
+        shard,
+        lists,
+        mut dns,
+        load,
+        output,
+    } = a;
+    plain_output(&output, "scan")?;
+    watch::apply_env(&mut dns)?;
+    let selected = select(&lists, true)?;
+    let (zones, left_out) = scan_zones(selected.zones, !lists.zone.is_empty(), no_txt)?;
+    let notes = selected.notes;
+    let scan = scan::Scan {
+        blocks: sources::parse_sources(&sources, max_targets)?,
+        zones,
+        only_listed,
+        progress: !no_progress && std::io::stderr().is_terminal(),
+        quiet,
+        shard: shard.unwrap_or_default(),
+        left_out,
+    };
+    let config = config(dns, Some(load), output, selected.local)?;
+    Ok((config, Command::Scan(scan), notes))
+}
+
+fn spf_command(a: super::SpfArgs) -> anyhow::Result<Built> {
+    let super::SpfArgs {
+        domain,
+        ip,
+        helo,
+        sender,
+        mut dns,
+        output,
+    } = a;
+    plain_output(&output, "spf")?;
+    watch::apply_env(&mut dns)?;
+    let spf = spf_inputs(&domain, &ip, helo, sender)?;
+    let notes = Vec::new();
+    Ok((
+        config(dns, None, output, Vec::new())?,
+        Command::Spf(spf),
+        notes,
+    ))
+}
+
+fn zones_command(a: super::ZonesArgs) -> anyhow::Result<Built> {
+    let super::ZonesArgs {
+        health,
+        lists,
+        mut dns,
+        load,
+        output,
+    } = a;
+    plain_output(&output, "zones")?;
+    watch::apply_env(&mut dns)?;
+    let selected = select(&lists, false)?;
+    let zones = if health || !lists.zone.is_empty() || !lists.exclude_zone.is_empty() {
+        selected.zones
+    } else {
+        selected.catalog.zones
+    };
+    let notes = selected.notes;
+    let config = config(dns, Some(load), output, selected.local)?;
+    Ok((
+        config,
+        Command::Zones(zones::Zones { zones, health }),
+        notes,
+    ))
 }
 
 /// The settings shared by every command.
@@ -416,7 +451,7 @@ pub(super) fn check_targets(args: &[String]) -> anyhow::Result<Vec<Target>> {
     Ok(targets)
 }
 
-fn check_command(
+fn check_inputs(
     targets: &[String],
     sender: Option<String>,
     helo: Option<String>,
@@ -486,7 +521,7 @@ fn scan_zones(
     Ok((zones, left_out))
 }
 
-fn spf_command(
+fn spf_inputs(
     domain: &str,
     ip: &str,
     helo: Option<String>,

@@ -182,43 +182,7 @@ Exit codes: 0 clean, 1 listed (with --sender: also SPF fail or the sender domain
 1 WARNING, 2 CRITICAL, 3 UNKNOWN (bad input too). --only-changes: 1 when a block list newly
 lists a target, else 0."
     )]
-    Check {
-        /// IP addresses, domain names, @FILE, or - for stdin.
-        #[arg(value_name = "TARGET")]
-        targets: Vec<String>,
-        /// Also check every address the domain's mail comes from: its MX
-        /// hosts, the addresses its SPF record authorises (whole include tree),
-        /// and the domain itself on domain lists.
-        #[arg(long, value_name = "DOMAIN")]
-        infra: Option<String>,
-        /// --format nagios: WARNING at this many block-list listings of a target.
-        #[arg(long, value_name = "N")]
-        warning: Option<u32>,
-        /// --format nagios: CRITICAL at this many listings [default: 1].
-        #[arg(long, value_name = "N")]
-        critical: Option<u32>,
-        /// With --state: report only targets whose listings changed since the
-        /// last run; exit 1 when a block list newly lists one, else 0.
-        #[arg(long, requires = "state")]
-        only_changes: bool,
-        #[command(flatten)]
-        watch: WatchArgs,
-        /// Also check the sender side for each IP: SPF for this domain, its
-        /// DMARC policy, reverse DNS, and the domain lists.
-        #[arg(long, value_name = "DOMAIN")]
-        sender: Option<String>,
-        /// The HELO/EHLO name the client uses (for SPF's %{h}).
-        #[arg(long, value_name = "NAME", requires = "sender")]
-        helo: Option<String>,
-        #[command(flatten)]
-        lists: ListArgs,
-        #[command(flatten)]
-        dns: DnsArgs,
-        #[command(flatten)]
-        load: LoadArgs,
-        #[command(flatten)]
-        output: OutputArgs,
-    },
+    Check(CheckArgs),
     /// Explain an SMTP rejection or bounce: the cause, live evidence, and what to do.
     #[command(
         after_help = "Input: an SMTP reply (one or several lines), an MTA log line, a whole bounce
@@ -234,30 +198,7 @@ Examples:
 Exit codes: 1 the cause is confirmed live, 0 diagnosed (not reproduced, or --offline),
 3 verification failed for lack of DNS answers, 2 bad input."
     )]
-    Explain {
-        /// Files (a bounce, a pasted rejection, an mbox), Maildir or other
-        /// directories, or - for stdin (the default).
-        #[arg(value_name = "INPUT")]
-        inputs: Vec<PathBuf>,
-        /// The client IP, if the text lacks it (or to override it).
-        #[arg(long, value_name = "IP")]
-        ip: Option<String>,
-        /// The sender domain (or address), if the text lacks it.
-        #[arg(long, value_name = "DOMAIN")]
-        sender: Option<String>,
-        /// The HELO name, for SPF.
-        #[arg(long, value_name = "NAME")]
-        helo: Option<String>,
-        /// Read and classify only; no DNS queries.
-        #[arg(long)]
-        offline: bool,
-        #[command(flatten)]
-        lists: ListArgs,
-        #[command(flatten)]
-        dns: DnsArgs,
-        #[command(flatten)]
-        output: OutputArgs,
-    },
+    Explain(ExplainArgs),
     /// Scan address ranges against the blocklists, streaming one report per address.
     #[command(
         after_help = "Sources: CIDRs (192.0.2.0/24, 2001:db8::/120), ranges (192.0.2.10-192.0.2.50),
@@ -270,59 +211,14 @@ Examples:
 
 Exit codes: 0 clean, 1 some address listed, 2 bad input, 3 incomplete, 130 interrupted (Ctrl-C)."
     )]
-    Scan {
-        /// CIDRs, ranges (a-b), IPs, @FILE, or - for stdin.
-        #[arg(required = true, value_name = "SOURCE")]
-        sources: Vec<String>,
-        /// Refuse scans of more addresses than this.
-        #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_TARGETS)]
-        max_targets: u64,
-        /// JSON output: keep only listed and incomplete targets.
-        #[arg(long)]
-        only_listed: bool,
-        /// Do not fetch TXT reasons for listings (fewer queries).
-        #[arg(long)]
-        no_txt: bool,
-        /// No progress bar.
-        #[arg(long)]
-        no_progress: bool,
-        /// No progress bar and no summary on stderr.
-        #[arg(long, short)]
-        quiet: bool,
-        /// Scan only part I of N (1/4, 2/4, ...): N runs cover the input exactly once.
-        #[arg(long, value_name = "I/N")]
-        shard: Option<sources::Shard>,
-        #[command(flatten)]
-        lists: ListArgs,
-        #[command(flatten)]
-        dns: DnsArgs,
-        #[command(flatten)]
-        load: LoadArgs,
-        #[command(flatten)]
-        output: OutputArgs,
-    },
+    Scan(ScanArgs),
     /// Evaluate SPF (RFC 7208) for a domain and a client IP, with a trace of every step.
     #[command(after_help = "Examples:
   blocklens spf example.org 192.0.2.10
   blocklens spf example.org 2001:db8::25 --sender bounce@example.org --helo mail.example.org --json
 
 Exit codes: 0 evaluated (whatever the result), 2 bad input, 3 temperror (DNS gave no usable answer).")]
-    Spf {
-        /// The domain whose SPF policy is checked (the MAIL FROM or HELO domain).
-        domain: String,
-        /// The SMTP client's IP address.
-        ip: String,
-        /// The HELO/EHLO name (for %{h}).
-        #[arg(long, value_name = "NAME")]
-        helo: Option<String>,
-        /// The full MAIL FROM address (for %{s} and %{l}); default postmaster@DOMAIN.
-        #[arg(long, value_name = "LOCAL@DOMAIN")]
-        sender: Option<String>,
-        #[command(flatten)]
-        dns: DnsArgs,
-        #[command(flatten)]
-        output: OutputArgs,
-    },
+    Spf(SpfArgs),
     /// List the catalog; with --health, probe every zone's RFC 5782 test points.
     #[command(after_help = "Examples:
   blocklens zones
@@ -331,19 +227,7 @@ Exit codes: 0 evaluated (whatever the result), 2 bad input, 3 temperror (DNS gav
 
 Exit codes: 0 listed (with --health: every zone healthy), 2 bad input,
 3 some zone not healthy.")]
-    Zones {
-        /// Query each selected zone's test points and report whether it is usable.
-        #[arg(long)]
-        health: bool,
-        #[command(flatten)]
-        lists: ListArgs,
-        #[command(flatten)]
-        dns: DnsArgs,
-        #[command(flatten)]
-        load: LoadArgs,
-        #[command(flatten)]
-        output: OutputArgs,
-    },
+    Zones(ZonesArgs),
     /// Re-check targets on an interval and serve Prometheus metrics on /metrics.
     #[command(
         after_help = "A scrape reads the last completed round: it never sends a DNS query. /healthz
@@ -355,40 +239,14 @@ Examples:
 
 Exit codes: 0 stopped by a signal, 2 bad input or configuration."
     )]
-    Serve {
-        /// A file of targets (one per line, # comments), or - for stdin.
-        #[arg(long, value_name = "FILE")]
-        targets: Option<String>,
-        /// Where to serve /metrics [default: 127.0.0.1:9319].
-        #[arg(long, value_name = "ADDR:PORT")]
-        listen: Option<SocketAddr>,
-        /// Time between the starts of two rounds, 10s to 24h [default: 5m].
-        #[arg(long, value_name = "DURATION")]
-        interval: Option<String>,
-        #[command(flatten)]
-        watch: WatchArgs,
-        #[command(flatten)]
-        lists: ListArgs,
-        #[command(flatten)]
-        dns: DnsArgs,
-        #[command(flatten)]
-        load: LoadArgs,
-    },
+    Serve(ServeArgs),
     /// Show a target's history from the state database: listed, delisted, failed checks.
     #[command(after_help = "Examples:
   blocklens history 192.0.2.10 --state /var/lib/blocklens/state.db
   blocklens history 192.0.2.10 --state state.db --json
 
 Exit codes: 0 history shown, 2 bad input or no database, 3 nothing known of the target.")]
-    History {
-        /// The IP or domain.
-        target: String,
-        /// The state database written by check --state or serve --state.
-        #[arg(long, value_name = "PATH", required = true)]
-        state: PathBuf,
-        #[command(flatten)]
-        output: OutputArgs,
-    },
+    History(HistoryArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     #[command(after_help = "Examples:
   blocklens completions bash > /etc/bash_completion.d/blocklens
@@ -400,6 +258,176 @@ Exit codes: 0 history shown, 2 bad input or no database, 3 nothing known of the 
     },
     /// Print the manual page (roff), e.g. `blocklens man > blocklens.1`.
     Man,
+}
+
+/// `check`'s arguments.
+#[derive(Debug, Args)]
+struct CheckArgs {
+    /// IP addresses, domain names, @FILE, or - for stdin.
+    #[arg(value_name = "TARGET")]
+    targets: Vec<String>,
+    /// Also check every address the domain's mail comes from: its MX
+    /// hosts, the addresses its SPF record authorises (whole include tree),
+    /// and the domain itself on domain lists.
+    #[arg(long, value_name = "DOMAIN")]
+    infra: Option<String>,
+    /// --format nagios: WARNING at this many block-list listings of a target.
+    #[arg(long, value_name = "N")]
+    warning: Option<u32>,
+    /// --format nagios: CRITICAL at this many listings [default: 1].
+    #[arg(long, value_name = "N")]
+    critical: Option<u32>,
+    /// With --state: report only targets whose listings changed since the
+    /// last run; exit 1 when a block list newly lists one, else 0.
+    #[arg(long, requires = "state")]
+    only_changes: bool,
+    #[command(flatten)]
+    watch: WatchArgs,
+    /// Also check the sender side for each IP: SPF for this domain, its
+    /// DMARC policy, reverse DNS, and the domain lists.
+    #[arg(long, value_name = "DOMAIN")]
+    sender: Option<String>,
+    /// The HELO/EHLO name the client uses (for SPF's %{h}).
+    #[arg(long, value_name = "NAME", requires = "sender")]
+    helo: Option<String>,
+    #[command(flatten)]
+    lists: ListArgs,
+    #[command(flatten)]
+    dns: DnsArgs,
+    #[command(flatten)]
+    load: LoadArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+/// `explain`'s arguments.
+#[derive(Debug, Args)]
+struct ExplainArgs {
+    /// Files (a bounce, a pasted rejection, an mbox), Maildir or other
+    /// directories, or - for stdin (the default).
+    #[arg(value_name = "INPUT")]
+    inputs: Vec<PathBuf>,
+    /// The client IP, if the text lacks it (or to override it).
+    #[arg(long, value_name = "IP")]
+    ip: Option<String>,
+    /// The sender domain (or address), if the text lacks it.
+    #[arg(long, value_name = "DOMAIN")]
+    sender: Option<String>,
+    /// The HELO name, for SPF.
+    #[arg(long, value_name = "NAME")]
+    helo: Option<String>,
+    /// Read and classify only; no DNS queries.
+    #[arg(long)]
+    offline: bool,
+    #[command(flatten)]
+    lists: ListArgs,
+    #[command(flatten)]
+    dns: DnsArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+/// `scan`'s arguments.
+#[derive(Debug, Args)]
+struct ScanArgs {
+    /// CIDRs, ranges (a-b), IPs, @FILE, or - for stdin.
+    #[arg(required = true, value_name = "SOURCE")]
+    sources: Vec<String>,
+    /// Refuse scans of more addresses than this.
+    #[arg(long, value_name = "N", default_value_t = DEFAULT_MAX_TARGETS)]
+    max_targets: u64,
+    /// JSON output: keep only listed and incomplete targets.
+    #[arg(long)]
+    only_listed: bool,
+    /// Do not fetch TXT reasons for listings (fewer queries).
+    #[arg(long)]
+    no_txt: bool,
+    /// No progress bar.
+    #[arg(long)]
+    no_progress: bool,
+    /// No progress bar and no summary on stderr.
+    #[arg(long, short)]
+    quiet: bool,
+    /// Scan only part I of N (1/4, 2/4, ...): N runs cover the input exactly once.
+    #[arg(long, value_name = "I/N")]
+    shard: Option<sources::Shard>,
+    #[command(flatten)]
+    lists: ListArgs,
+    #[command(flatten)]
+    dns: DnsArgs,
+    #[command(flatten)]
+    load: LoadArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+/// `spf`'s arguments.
+#[derive(Debug, Args)]
+struct SpfArgs {
+    /// The domain whose SPF policy is checked (the MAIL FROM or HELO domain).
+    domain: String,
+    /// The SMTP client's IP address.
+    ip: String,
+    /// The HELO/EHLO name (for %{h}).
+    #[arg(long, value_name = "NAME")]
+    helo: Option<String>,
+    /// The full MAIL FROM address (for %{s} and %{l}); default postmaster@DOMAIN.
+    #[arg(long, value_name = "LOCAL@DOMAIN")]
+    sender: Option<String>,
+    #[command(flatten)]
+    dns: DnsArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+/// `zones`'s arguments.
+#[derive(Debug, Args)]
+struct ZonesArgs {
+    /// Query each selected zone's test points and report whether it is usable.
+    #[arg(long)]
+    health: bool,
+    #[command(flatten)]
+    lists: ListArgs,
+    #[command(flatten)]
+    dns: DnsArgs,
+    #[command(flatten)]
+    load: LoadArgs,
+    #[command(flatten)]
+    output: OutputArgs,
+}
+
+/// `serve`'s arguments.
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// A file of targets (one per line, # comments), or - for stdin.
+    #[arg(long, value_name = "FILE")]
+    targets: Option<String>,
+    /// Where to serve /metrics [default: 127.0.0.1:9319].
+    #[arg(long, value_name = "ADDR:PORT")]
+    listen: Option<SocketAddr>,
+    /// Time between the starts of two rounds, 10s to 24h [default: 5m].
+    #[arg(long, value_name = "DURATION")]
+    interval: Option<String>,
+    #[command(flatten)]
+    watch: WatchArgs,
+    #[command(flatten)]
+    lists: ListArgs,
+    #[command(flatten)]
+    dns: DnsArgs,
+    #[command(flatten)]
+    load: LoadArgs,
+}
+
+/// `history`'s arguments.
+#[derive(Debug, Args)]
+struct HistoryArgs {
+    /// The IP or domain.
+    target: String,
+    /// The state database written by check --state or serve --state.
+    #[arg(long, value_name = "PATH", required = true)]
+    state: PathBuf,
+    #[command(flatten)]
+    output: OutputArgs,
 }
 
 /// What the binary does: a command of the library, or print something
