@@ -12,8 +12,10 @@
 //!   one of [`Client::servers`](super::Client::servers); a pinned query
 //!   never moves to another server).
 //! - [`Next::Wait`] with a time holds the driver back until then (a
-//!   per-zone or global rate cap); with `None` it waits until the next
-//!   answer is delivered (an order buffer that is full). `Wait(None)` is
+//!   per-zone or global rate cap) or until an answer is delivered, whichever
+//!   comes first (an answer may make another zone's query ready); with
+//!   `None` it waits until the next answer is delivered (an order buffer
+//!   that is full). `Wait(None)` is
 //!   valid only while queries are outstanding: with none, `bulk` returns
 //!   [`BulkError::Stalled`] rather than wait forever.
 //! - [`Next::Done`] ends the feed: `bulk` returns once every outstanding
@@ -164,6 +166,8 @@ impl<F: Feed> Source for FeedSource<'_, F> {
     }
 
     fn deliver(&mut self, token: u64, answer: Answer) {
+        // The feed is asked again after an answer, even before its time.
+        self.sleep = None;
         self.feed.deliver(token, answer);
     }
 
