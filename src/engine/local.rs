@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::catalog::Zone;
 use crate::dns::{Outcome, Record};
 use crate::dnsbl::{Probe, zone_result};
-use crate::report::{Report, ScanStats, Status, ZoneCounts};
+use crate::report::{Report, ScanStats, Status};
 use crate::target::{Target, TargetKind};
 use crate::zonedata;
 
@@ -50,17 +50,7 @@ impl LocalScan<'_> {
         stop: &AtomicBool,
         mut emit: impl FnMut(Emit<'_>, &ScanStats) -> io::Result<()>,
     ) -> io::Result<ScanStats> {
-        let mut stats = ScanStats {
-            zones: self
-                .zones
-                .iter()
-                .map(|(z, _, _)| ZoneCounts {
-                    zone: z.zone.clone(),
-                    ..Default::default()
-                })
-                .collect(),
-            ..Default::default()
-        };
+        let mut stats = super::scan_stats(self.zones.iter().map(|(z, _, _)| *z));
         let skip_clean = !keep_clean && self.clean_is_clean();
         for ip in addresses {
             if stats.targets.is_multiple_of(PROGRESS_EVERY) && stop.load(Ordering::Relaxed) {

@@ -9,8 +9,10 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 
+mod bulk;
 mod local;
 
+pub use bulk::{BulkScan, ScanError};
 pub use local::{Emit, LocalScan};
 
 use crate::catalog::Zone;
@@ -319,21 +321,15 @@ async fn probe_all(
     proofs
 }
 
-/// Scans every address of `blocks`, calling `emit` with each report in input
-/// order as soon as it and all before it are complete. At most `window`
-/// targets are in flight, so a slow zone holds back at most a window of
-/// output and memory does not grow with the scan. Stops early (after the
-/// complete reports) when `cancel` resolves or `emit` returns an error.
-pub async fn scan(
-    dns: Arc<dyn Dns>,
+/// What a scan of `blocks` needs before its first lookup: every zone's test
+/// points for every family the scan touches, once per server, and the server
+/// order (see [`Proofs::chosen`]).
+async fn scan_proofs(
+    dns: &Arc<dyn Dns>,
     zones: &[Zone],
     blocks: &[crate::sources::Block],
-    shard: crate::sources::Shard,
     opts: &EngineOptions,
-    cancel: impl std::future::Future<Output = ()>,
-    mut emit: impl FnMut(Report, &ScanStats) -> std::io::Result<()>,
-) -> std::io::Result<ScanStats> {
-    // The test points of every zone and family the scan touches, once.
+) -> (Proofs, Vec<Option<SocketAddr>>) {
     let mut families = Vec::new();
     for b in blocks {
         let f = match b {
@@ -350,13 +346,47 @@ pub async fn scan(
             .filter(move |f| z.families().contains(f))
             .map(move |f| (zi, *f))
     });
-    let proofs = probe_all(Arc::clone(&dns), zones, probe_jobs, opts).await;
-    let order = servers_of(dns.as_ref());
+    let proofs = probe_all(Arc::clone(dns), zones, probe_jobs, opts).await;
+    (proofs, servers_of(dns.as_ref()))
+}
+
+/// Empty scan counters for `zones`.
+fn scan_stats<'z>(zones: impl IntoIterator<Item = &'z Zone>) -> ScanStats {
+    ScanStats {
+        zones: zones
+            .into_iter()
+            .map(|z| ZoneCounts {
+                zone: z.zone.clone(),
+                ..Default::default()
+            })
+            .collect(),
+        ..Default::default()
+    }
+}
+
+/// Scans every address of `blocks`, calling `emit` with each report in input
+/// order as soon as it and all before it are complete. At most `window`
+/// targets are in flight, so a slow zone holds back at most a window of
+/// output and memory does not grow with the scan. Stops early (after the
+/// complete reports) when `cancel` resolves or `emit` returns an error.
+///
+/// This is the path for any [`Dns`]: a future per target. A scan through a
+/// [`crate::dns::Client`] goes faster on [`BulkScan`] (the same reports).
+pub async fn scan(
+    dns: Arc<dyn Dns>,
+    zones: &[Zone],
+    blocks: &[crate::sources::Block],
+    shard: crate::sources::Shard,
+    opts: &EngineOptions,
+    cancel: impl std::future::Future<Output = ()>,
+    mut emit: impl FnMut(Report, &ScanStats) -> std::io::Result<()>,
+) -> std::io::Result<ScanStats> {
+    let (proofs, order) = scan_proofs(&dns, zones, blocks, opts).await;
     // Each zone's lookups go to the server its chosen probe came from.
     let chosen: HashMap<(usize, Family), &Probe> = zones
         .iter()
         .enumerate()
-        .flat_map(|(zi, _)| families.iter().map(move |f| (zi, *f)))
+        .flat_map(|(zi, _)| [Family::V4, Family::V6].map(move |f| (zi, f)))
         .filter_map(|(zi, f)| Some(((zi, f), proofs.chosen(zi, f, &order)?)))
         .collect();
 
@@ -392,16 +422,7 @@ pub async fn scan(
         })
         .buffered(window);
 
-    let mut stats = ScanStats {
-        zones: zones
-            .iter()
-            .map(|z| ZoneCounts {
-                zone: z.zone.clone(),
-                ..Default::default()
-            })
-            .collect(),
-        ..Default::default()
-    };
+    let mut stats = scan_stats(zones);
     tokio::pin!(cancel);
     loop {
         let report = tokio::select! {

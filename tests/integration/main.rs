@@ -9,6 +9,7 @@ mod common;
 mod bad_input;
 mod bounce_props;
 mod bounce_sets;
+mod bulk_scan;
 mod check;
 mod cli;
 mod explain;
