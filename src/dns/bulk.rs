@@ -33,6 +33,8 @@
 //!   queries together are capped at 4 x `ceiling` per server.
 //! - [`Feed::keep_trying`] hears of each timed-out transmission while the
 //!   query may still be retried, and can give it up at once.
+//! - [`Feed::idle`] is called when the driver is about to sleep: nothing to
+//!   send now and no reply waiting (a good time to flush output).
 //!
 //! An order-preserving scan keeps a bounded buffer of targets: `next`
 //! returns queries of the targets in the buffer, `Wait(None)` when the
@@ -92,6 +94,11 @@ pub trait Feed {
         let _ = (token, failure);
         true
     }
+
+    /// The driver is about to sleep until a reply, a timer or the feed's
+    /// wake-up: whatever was delivered so far is all there is for now.
+    /// Default: nothing.
+    fn idle(&mut self) {}
 }
 
 /// Why a bulk run stopped early.
@@ -177,5 +184,9 @@ impl<F: Feed> Source for FeedSource<'_, F> {
 
     fn keep_trying(&mut self, token: u64, failure: &Failure) -> bool {
         self.feed.keep_trying(token, failure)
+    }
+
+    fn idle(&mut self) {
+        self.feed.idle();
     }
 }

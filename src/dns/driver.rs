@@ -35,6 +35,8 @@ pub(crate) trait Source {
         let _ = (token, failure);
         true
     }
+    /// See [`Feed::idle`](super::Feed::idle).
+    fn idle(&mut self) {}
 }
 
 struct SourceSink<'a, S: Source>(&'a mut S);
@@ -104,6 +106,7 @@ impl Driver {
                     continue;
                 }
             }
+            src.idle();
             return Poll::Pending;
         }
     }
