@@ -1,6 +1,7 @@
 //! `scan`: address ranges against the IP zones, streamed in input order,
 //! with a progress bar and a summary.
 
+use std::cell::RefCell;
 use std::io::Write;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -13,9 +14,9 @@ use crate::catalog::Zone;
 use crate::config::{Config, Format, Style};
 use crate::dns::{BulkError, Client, Dns, Failure, Outcome, RecordType, SetupError};
 use crate::dnsbl::Probe;
-use crate::engine::{BulkScan, Emit, LocalScan, ScanError};
+use crate::engine::{BulkScan, Emit, LocalScan, ScanError, ScanOutput};
 use crate::render::{self, Exporter, Progress};
-use crate::report::{ExitStatus, ScanStats, ScanSummary, Verdict};
+use crate::report::{ExitStatus, Report, ScanStats, ScanSummary, Verdict};
 use crate::sources::{self, Block, Shard};
 use crate::target::Family;
 use crate::zonedata::{self, LocalZones};
@@ -106,12 +107,20 @@ impl Scan {
                 writeln!(err, "blocklens: note: {}", render::sanitize(&note))?;
             }
         }
-        let mut exporter = render::exporter(config, out);
+        let held = HeldFlush(RefCell::new(out));
+        let mut writer = &held;
+        let mut exporter = render::exporter(config, &mut writer);
         exporter.scan_begin()?;
         let start = Instant::now();
+        let mut output = Output {
+            exporter: &mut *exporter,
+            held: &held,
+            only_listed: self.only_listed,
+            bar: None,
+        };
         let (stats, queries) = match self.local_data(config) {
-            Some(data) => (self.run_local(config, data, &mut *exporter).await?, 0),
-            None => on_this_thread(self.run_dns(config, &mut *exporter)).await?,
+            Some(data) => (self.run_local(config, data, &mut output).await?, 0),
+            None => on_this_thread(self.run_dns(config, &mut output)).await?,
         };
         let summary = ScanSummary {
             stats,
@@ -119,6 +128,7 @@ impl Scan {
             elapsed: start.elapsed(),
         };
         exporter.scan_end(&summary)?;
+        held.release()?;
         if config.format != Format::Human && !self.quiet {
             render::HumanExporter::new(err, Style::default()).scan_end(&summary)?;
         }
@@ -131,19 +141,19 @@ impl Scan {
     async fn run_dns(
         &self,
         config: &Config,
-        exporter: &mut dyn Exporter,
+        output: &mut Output<'_, '_>,
     ) -> Result<(ScanStats, u64), RunError> {
         let client = Arc::new(Client::new(&config.resolver)?);
         let lookups = Lookups::new(Arc::clone(&client) as Arc<dyn Dns>, &self.zones, config);
         let local = (!config.local.is_empty())
             .then(|| LocalZones::new(config.local.clone(), Arc::new(NoNetwork)));
         let sent = Arc::new(AtomicU64::new(0));
-        let bar = {
+        output.bar = Some({
             let (probes, sent) = (Arc::clone(&lookups.counter), Arc::clone(&sent));
             Progress::new(self.targets(), self.progress && !self.quiet, move || {
                 probes.queries() + sent.load(Ordering::Relaxed)
             })
-        };
+        });
         let attempts = u32::try_from(config.resolver.attempts.max(1)).unwrap_or(u32::MAX);
         let scan = BulkScan {
             client: &client,
@@ -155,15 +165,9 @@ impl Scan {
             sent: Arc::clone(&sent),
         };
         let stats = scan
-            .run(&self.blocks, self.shard, ctrl_c(), |report, stats| {
-                bar.update(stats.targets, stats.listed);
-                if !self.only_listed || report.verdict != Verdict::Clean {
-                    exporter.scan_report(&report)?;
-                }
-                Ok(())
-            })
+            .run(&self.blocks, self.shard, ctrl_c(), &mut *output)
             .await;
-        bar.finish();
+        output.finish();
         let stats = stats.map_err(|e| match e {
             ScanError::Io(e) => RunError::Io(e),
             ScanError::Dns(BulkError::Socket { server, error }) => {
@@ -199,7 +203,7 @@ impl Scan {
         &self,
         config: &Config,
         data: Vec<&zonedata::Zone>,
-        exporter: &mut dyn Exporter,
+        output: &mut Output<'_, '_>,
     ) -> Result<ScanStats, RunError> {
         let answers = LocalZones::new(config.local.clone(), Arc::new(NoNetwork));
         let mut zones = Vec::new();
@@ -207,7 +211,11 @@ impl Scan {
             let probe = Probe::run(&answers, zone, Family::V4).await;
             zones.push((zone, d, probe));
         }
-        let bar = Progress::new(self.targets(), self.progress && !self.quiet, || 0);
+        output.bar = Some(Progress::new(
+            self.targets(),
+            self.progress && !self.quiet,
+            || 0,
+        ));
         let stop = Arc::new(AtomicBool::new(false));
         let watcher = {
             let stop = Arc::clone(&stop);
@@ -224,15 +232,15 @@ impl Scan {
         let scan = LocalScan { zones };
         let stats = tokio::task::block_in_place(|| {
             scan.run(addresses, keep_clean, &stop, |emit, stats| {
-                bar.update(stats.targets, stats.listed);
+                output.progress(stats);
                 match emit {
-                    Emit::Report(r) => exporter.scan_report(r),
-                    Emit::Progress => Ok(()),
+                    Emit::Report(r) => output.exporter.scan_report(r),
+                    Emit::Progress => output.held.release(),
                 }
             })
         });
         watcher.abort();
-        bar.finish();
+        output.finish();
         Ok(stats?)
     }
 }
@@ -250,6 +258,73 @@ async fn on_this_thread<F: std::future::Future>(work: F) -> F::Output {
         return tokio::task::block_in_place(move || own.block_on(work));
     }
     work.await
+}
+
+/// The scan's output: its writer, with the exporter's flushes held until
+/// the scan pauses ([`HeldFlush::release`]). The NDJSON exporter flushes
+/// each line so that a reader on a pipe gets it as soon as it is ready;
+/// here a line is written at once, and flushed when the scan has nothing
+/// more ready for now (it waits for answers or a rate slot), so a fast scan
+/// costs a write per batch of lines instead of one per line.
+struct HeldFlush<'a>(RefCell<&'a mut dyn Write>);
+
+impl HeldFlush<'_> {
+    /// Flushes for real.
+    fn release(&self) -> std::io::Result<()> {
+        self.0.borrow_mut().flush()
+    }
+}
+
+impl Write for &HeldFlush<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().write(buf)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.0.borrow_mut().write_all(buf)
+    }
+
+    /// Held: see [`HeldFlush::release`].
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Where a scan's reports go: the exporter (clean targets left out with
+/// `--only-listed`), the progress bar, and the held flushes.
+struct Output<'e, 'h> {
+    exporter: &'e mut dyn Exporter,
+    held: &'h HeldFlush<'h>,
+    only_listed: bool,
+    bar: Option<Progress>,
+}
+
+impl Output<'_, '_> {
+    fn progress(&self, stats: &ScanStats) {
+        if let Some(bar) = &self.bar {
+            bar.update(stats.targets, stats.listed);
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish();
+        }
+    }
+}
+
+impl ScanOutput for &mut Output<'_, '_> {
+    fn report(&mut self, report: Report, stats: &ScanStats) -> std::io::Result<()> {
+        self.progress(stats);
+        if !self.only_listed || report.verdict != Verdict::Clean {
+            self.exporter.scan_report(&report)?;
+        }
+        Ok(())
+    }
+
+    fn pause(&mut self) -> std::io::Result<()> {
+        self.held.release()
+    }
 }
 
 /// Resolves on Ctrl-C (never, where signals cannot be handled).

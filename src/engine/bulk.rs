@@ -72,6 +72,27 @@ pub struct BulkScan<'a> {
     pub sent: Arc<AtomicU64>,
 }
 
+/// Where a scan's reports go.
+pub trait ScanOutput {
+    /// The next report (complete, in input order) and the counters so far.
+    fn report(&mut self, report: Report, stats: &ScanStats) -> io::Result<()>;
+
+    /// Nothing more is ready for now (the scan waits for answers or for a
+    /// rate slot): the time to flush what was written. Default: nothing.
+    fn pause(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<F> ScanOutput for F
+where
+    F: FnMut(Report, &ScanStats) -> io::Result<()>,
+{
+    fn report(&mut self, report: Report, stats: &ScanStats) -> io::Result<()> {
+        self(report, stats)
+    }
+}
+
 /// Why a bulk scan stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum ScanError {
@@ -84,26 +105,24 @@ pub enum ScanError {
 }
 
 impl BulkScan<'_> {
-    /// Scans every address of `blocks` (this shard's), calling `emit` with
+    /// Scans every address of `blocks` (this shard's), giving `output`
     /// each report in input order as soon as it and all before it are
-    /// complete. At most a bounded ring of targets is in flight, so memory
+    /// complete (a closure `|report: Report, stats: &ScanStats| ...`, its
+    /// argument types written out, will do). At most a bounded ring of targets is in flight, so memory
     /// does not grow with the scan. Stops early (after the complete reports)
-    /// when `cancel` resolves or `emit` returns an error.
-    pub async fn run<E>(
+    /// when `cancel` resolves or `output` returns an error.
+    pub async fn run(
         &self,
         blocks: &[Block],
         shard: Shard,
         cancel: impl Future<Output = ()>,
-        emit: E,
-    ) -> Result<ScanStats, ScanError>
-    where
-        E: FnMut(Report, &ScanStats) -> io::Result<()>,
-    {
+        output: impl ScanOutput,
+    ) -> Result<ScanStats, ScanError> {
         let (proofs, order) = scan_proofs(&self.probes, self.zones, blocks, self.opts).await;
         let plan = Plan::new(self, &proofs, &order);
         let ceiling = self.opts.concurrency.max(1);
         let targets = crate::sources::addresses(blocks, shard);
-        let mut feed = ScanFeed::new(&plan, targets, ceiling, emit);
+        let mut feed = ScanFeed::new(&plan, targets, ceiling, output);
         let finished = {
             let bulk = self.client.bulk(&mut feed, ceiling);
             tokio::pin!(cancel);
@@ -277,7 +296,7 @@ struct ZoneState {
 }
 
 /// The scan's [`Feed`].
-struct ScanFeed<'p, I, E> {
+struct ScanFeed<'p, I, O> {
     plan: &'p Plan<'p>,
     targets: I,
     more: bool,
@@ -290,17 +309,19 @@ struct ScanFeed<'p, I, E> {
     global: Option<Pace>,
     outstanding: u64,
     name: String,
-    emit: E,
+    output: O,
+    /// Reports written since the output last paused.
+    unpaused: bool,
     stats: ScanStats,
     error: Option<io::Error>,
 }
 
-impl<'p, I, E> ScanFeed<'p, I, E>
+impl<'p, I, O> ScanFeed<'p, I, O>
 where
     I: Iterator<Item = IpAddr>,
-    E: FnMut(Report, &ScanStats) -> io::Result<()>,
+    O: ScanOutput,
 {
-    fn new(plan: &'p Plan<'p>, targets: I, ceiling: usize, emit: E) -> Self {
+    fn new(plan: &'p Plan<'p>, targets: I, ceiling: usize, output: O) -> Self {
         let start = Instant::now();
         let zones = plan
             .zones
@@ -327,7 +348,8 @@ where
             global: plan.rate.map(|r| Pace::new(r, start)),
             outstanding: 0,
             name: String::with_capacity(128),
-            emit,
+            output,
+            unpaused: false,
             stats: scan_stats(plan.zones),
             error: None,
         }
@@ -335,6 +357,7 @@ where
 
     /// The counters, or why the scan stopped.
     fn finish(mut self, interrupted: bool) -> Result<ScanStats, ScanError> {
+        self.pause();
         if let Some(e) = self.error.take() {
             return Err(e.into());
         }
@@ -479,7 +502,18 @@ where
             let report = Report::new(slot.ip.to_string(), TargetKind::Ip, results);
             self.head += 1;
             self.stats.count(&report);
-            if let Err(e) = (self.emit)(report, &self.stats) {
+            self.unpaused = true;
+            if let Err(e) = self.output.report(report, &self.stats) {
+                self.error = Some(e);
+            }
+        }
+    }
+
+    /// Tells the output that nothing more is ready for now.
+    fn pause(&mut self) {
+        if self.unpaused && self.error.is_none() {
+            self.unpaused = false;
+            if let Err(e) = self.output.pause() {
                 self.error = Some(e);
             }
         }
@@ -583,10 +617,10 @@ where
     }
 }
 
-impl<I, E> Feed for ScanFeed<'_, I, E>
+impl<I, O> Feed for ScanFeed<'_, I, O>
 where
     I: Iterator<Item = IpAddr>,
-    E: FnMut(Report, &ScanStats) -> io::Result<()>,
+    O: ScanOutput,
 {
     fn next(&mut self, now: Instant) -> Next<'_> {
         let mut wake = None;
@@ -642,6 +676,10 @@ where
         }
         self.timed_out(zone);
         !self.zones[zone].given_up
+    }
+
+    fn idle(&mut self) {
+        self.pause();
     }
 }
 

@@ -12,7 +12,7 @@ use futures::StreamExt;
 mod bulk;
 mod local;
 
-pub use bulk::{BulkScan, ScanError};
+pub use bulk::{BulkScan, ScanError, ScanOutput};
 pub use local::{Emit, LocalScan};
 
 use crate::catalog::Zone;

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use blocklens::catalog::{Catalog, Zone};
 use blocklens::config::EngineOptions;
 use blocklens::dns::{Answer, BulkQuery, Client, Dns, Feed, Next, RecordType, ResolverSettings};
-use blocklens::engine::{self, BulkScan, ScanError};
+use blocklens::engine::{self, BulkScan, ScanError, ScanOutput};
 use blocklens::report::{Report, ScanStats};
 use blocklens::sources::{Block, Shard, parse_block};
 
@@ -50,11 +50,32 @@ fn opts(concurrency: usize) -> EngineOptions {
 }
 
 /// What a bulk scan emitted, and what it returned.
+#[derive(Default)]
 struct Scanned {
     reports: Vec<Report>,
     /// Queries the scan had sent when each report was emitted.
     sent_at_emit: Vec<u64>,
-    outcome: Result<ScanStats, ScanError>,
+    /// Reports emitted when the scan paused (its output would flush).
+    pauses: Vec<usize>,
+    sent: Arc<AtomicU64>,
+    cancel_after: Option<usize>,
+    cancel: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl ScanOutput for &mut Scanned {
+    fn report(&mut self, report: Report, _: &ScanStats) -> std::io::Result<()> {
+        self.reports.push(report);
+        self.sent_at_emit.push(self.sent.load(Ordering::Relaxed));
+        if self.cancel_after == Some(self.reports.len()) {
+            self.cancel.take().map(|tx| tx.send(()));
+        }
+        Ok(())
+    }
+
+    fn pause(&mut self) -> std::io::Result<()> {
+        self.pauses.push(self.reports.len());
+        Ok(())
+    }
 }
 
 async fn bulk_scan(
@@ -63,8 +84,13 @@ async fn bulk_scan(
     blocks: &[Block],
     opts: &EngineOptions,
     cancel_after: Option<usize>,
-) -> Scanned {
-    let sent = Arc::new(AtomicU64::new(0));
+) -> (Scanned, Result<ScanStats, ScanError>) {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let mut got = Scanned {
+        cancel_after,
+        cancel: Some(tx),
+        ..Scanned::default()
+    };
     let scan = BulkScan {
         client,
         probes: Arc::new(client_like(client)) as Arc<dyn Dns>,
@@ -72,31 +98,15 @@ async fn bulk_scan(
         zones,
         opts,
         budget: Duration::from_secs(2),
-        sent: Arc::clone(&sent),
+        sent: Arc::clone(&got.sent),
     };
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let mut tx = Some(tx);
     let cancel = async move {
         if rx.await.is_err() {
             futures::future::pending::<()>().await;
         }
     };
-    let (mut reports, mut sent_at_emit) = (Vec::new(), Vec::new());
-    let outcome = scan
-        .run(blocks, Shard::default(), cancel, |report, _| {
-            reports.push(report);
-            sent_at_emit.push(sent.load(Ordering::Relaxed));
-            if cancel_after == Some(reports.len()) {
-                tx.take().map(|tx| tx.send(()));
-            }
-            Ok(())
-        })
-        .await;
-    Scanned {
-        reports,
-        sent_at_emit,
-        outcome,
-    }
+    let outcome = scan.run(blocks, Shard::default(), cancel, &mut got).await;
+    (got, outcome)
 }
 
 /// A second client to the same servers, for the test points (the scan
@@ -146,8 +156,9 @@ async fn the_bulk_path_gives_the_reports_of_the_future_path() {
         let expected = future_scan(Arc::new(client(&servers)), &zones, &blocks).await;
         assert_eq!(expected.len(), 64 + 4 + 1);
         for concurrency in [1, 64, 1024] {
-            let got = bulk_scan(&client(&servers), &zones, &blocks, &opts(concurrency), None).await;
-            let stats = got.outcome.expect("the scan completes");
+            let (got, outcome) =
+                bulk_scan(&client(&servers), &zones, &blocks, &opts(concurrency), None).await;
+            let stats = outcome.expect("the scan completes");
             assert_eq!(stats.targets, 69);
             assert!(!stats.interrupted);
             assert_eq!(got.reports.len(), expected.len());
@@ -158,7 +169,7 @@ async fn the_bulk_path_gives_the_reports_of_the_future_path() {
     }
     // The comparison is not vacuous: listings with their TXT, IPv6, the
     // resolver that answered, and results judged by the test points.
-    let got = bulk_scan(
+    let (got, _) = bulk_scan(
         &client(&[hiding.addr(), server]),
         &zones,
         &blocks,
@@ -189,8 +200,8 @@ async fn a_rate_capped_zone_does_not_hold_back_the_other_zones() {
     let zones = zones(&["bl.test", "slow.test"]);
     assert_eq!(zones[1].rate, Some(2));
     let blocks = blocks(&["192.0.2.8-192.0.2.13"]);
-    let got = bulk_scan(&client(&[server]), &zones, &blocks, &opts(64), None).await;
-    got.outcome.expect("the scan completes");
+    let (got, outcome) = bulk_scan(&client(&[server]), &zones, &blocks, &opts(64), None).await;
+    outcome.expect("the scan completes");
     let targets: Vec<&str> = got.reports.iter().map(|r| r.target.as_str()).collect();
     assert_eq!(
         targets,
@@ -211,6 +222,15 @@ async fn a_rate_capped_zone_does_not_hold_back_the_other_zones() {
         got.sent_at_emit
     );
     assert_eq!(got.sent_at_emit[5], 6 + 3 + 6);
+    // While it waits for slow.test's slots, the output is told to flush
+    // what it has: each report reaches a reader long before the scan ends.
+    for n in 1..6 {
+        assert!(
+            got.pauses.contains(&n),
+            "no pause after {n}: {:?}",
+            got.pauses
+        );
+    }
     let slow = got.reports[2]
         .results
         .iter()
@@ -223,8 +243,8 @@ async fn cancelling_stops_after_complete_reports_in_input_order() {
     let server = TestServer::shared().addr();
     let zones = zones(&["bl.test", "v4only.test"]);
     let blocks = blocks(&["192.0.2.0/24"]);
-    let got = bulk_scan(&client(&[server]), &zones, &blocks, &opts(4), Some(10)).await;
-    let stats = got.outcome.expect("cancelled, not failed");
+    let (got, outcome) = bulk_scan(&client(&[server]), &zones, &blocks, &opts(4), Some(10)).await;
+    let stats = outcome.expect("cancelled, not failed");
     assert!(stats.interrupted);
     let n = got.reports.len();
     assert!((10..256).contains(&n), "{n} reports");
@@ -256,7 +276,7 @@ async fn a_failing_writer_stops_the_scan_with_its_error() {
             &blocks,
             Shard::default(),
             futures::future::pending(),
-            |_, _| {
+            |_: Report, _: &ScanStats| {
                 calls += 1;
                 if calls > 5 {
                     return Err(std::io::Error::new(std::io::ErrorKind::BrokenPipe, "gone"));
@@ -383,4 +403,30 @@ fn local_zones_are_answered_from_memory_in_a_scan_that_asks_dns() {
     // The server heard h.test's two test points and its 16 lookups, and
     // nothing for loc.test (h.test does not apply to IPv6 targets).
     assert_eq!(h.received(), 2 + 16);
+}
+
+#[test]
+fn ndjson_lines_are_flushed_while_the_scan_waits_not_at_its_end() {
+    use std::io::BufRead;
+    // slow.test allows 2 queries per second: 8 addresses take about 4 s.
+    // Killed (no chance to flush) after its first line, the scan has
+    // written only the lines that were ready: had they been held until
+    // the end, the first line would have come with all the others.
+    let server = TestServer::shared();
+    let mut child = blocklens()
+        .args(["--resolver", &server.addr().to_string()])
+        .arg("--lists")
+        .arg(test_catalog())
+        .args(["scan", "192.0.2.10-192.0.2.17", "--zone", "slow.test"])
+        .args(["--format", "ndjson", "-q"])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().expect("a line").expect("readable");
+    assert!(first.contains("\"192.0.2.10\""), "{first}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let rest = lines.count();
+    assert!(rest < 7, "all {} lines came at once", rest + 1);
 }
