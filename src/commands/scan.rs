@@ -107,7 +107,7 @@ impl Scan {
                 writeln!(err, "blocklens: note: {}", render::sanitize(&note))?;
             }
         }
-        let held = HeldFlush(RefCell::new(out));
+        let held = HeldFlush::new(out);
         let mut writer = &held;
         let mut exporter = render::exporter(config, &mut writer);
         exporter.scan_begin()?;
@@ -141,7 +141,7 @@ impl Scan {
     async fn run_dns(
         &self,
         config: &Config,
-        output: &mut Output<'_, '_>,
+        output: &mut Output<'_, '_, '_>,
     ) -> Result<(ScanStats, u64), RunError> {
         let client = Arc::new(Client::new(&config.resolver)?);
         let lookups = Lookups::new(Arc::clone(&client) as Arc<dyn Dns>, &self.zones, config);
@@ -203,7 +203,7 @@ impl Scan {
         &self,
         config: &Config,
         data: Vec<&zonedata::Zone>,
-        output: &mut Output<'_, '_>,
+        output: &mut Output<'_, '_, '_>,
     ) -> Result<ScanStats, RunError> {
         let answers = LocalZones::new(config.local.clone(), Arc::new(NoNetwork));
         let mut zones = Vec::new();
@@ -263,13 +263,21 @@ async fn on_this_thread<F: std::future::Future>(work: F) -> F::Output {
 /// The scan's output: its writer, with the exporter's flushes held until
 /// the scan pauses ([`HeldFlush::release`]). The NDJSON exporter flushes
 /// each line so that a reader on a pipe gets it as soon as it is ready;
-/// here a line is written at once, and flushed when the scan has nothing
-/// more ready for now (it waits for answers or a rate slot), so a fast scan
-/// costs a write per batch of lines instead of one per line.
-struct HeldFlush<'a>(RefCell<&'a mut dyn Write>);
+/// here lines are gathered and written out when the scan has nothing more
+/// ready for now (it waits for answers or a rate slot) or [`HELD`] bytes
+/// have gathered, so a fast scan costs a write per batch of lines instead
+/// of one per line.
+struct HeldFlush<'a>(RefCell<std::io::BufWriter<&'a mut dyn Write>>);
 
-impl HeldFlush<'_> {
-    /// Flushes for real.
+/// Bytes of output gathered at most before they are written.
+const HELD: usize = 64 * 1024;
+
+impl<'a> HeldFlush<'a> {
+    fn new(out: &'a mut dyn Write) -> HeldFlush<'a> {
+        HeldFlush(RefCell::new(std::io::BufWriter::with_capacity(HELD, out)))
+    }
+
+    /// Writes out and flushes what was gathered.
     fn release(&self) -> std::io::Result<()> {
         self.0.borrow_mut().flush()
     }
@@ -292,14 +300,14 @@ impl Write for &HeldFlush<'_> {
 
 /// Where a scan's reports go: the exporter (clean targets left out with
 /// `--only-listed`), the progress bar, and the held flushes.
-struct Output<'e, 'h> {
+struct Output<'e, 'h, 'w> {
     exporter: &'e mut dyn Exporter,
-    held: &'h HeldFlush<'h>,
+    held: &'h HeldFlush<'w>,
     only_listed: bool,
     bar: Option<Progress>,
 }
 
-impl Output<'_, '_> {
+impl Output<'_, '_, '_> {
     fn progress(&self, stats: &ScanStats) {
         if let Some(bar) = &self.bar {
             bar.update(stats.targets, stats.listed);
@@ -313,7 +321,7 @@ impl Output<'_, '_> {
     }
 }
 
-impl ScanOutput for &mut Output<'_, '_> {
+impl ScanOutput for &mut Output<'_, '_, '_> {
     fn report(&mut self, report: Report, stats: &ScanStats) -> std::io::Result<()> {
         self.progress(stats);
         if !self.only_listed || report.verdict != Verdict::Clean {

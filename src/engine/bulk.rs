@@ -155,6 +155,8 @@ struct Plan<'a> {
     rate: Option<u32>,
     budget: Duration,
     sent: &'a AtomicU64,
+    /// Each server and its name in results (written once, not per result).
+    server_names: Vec<(SocketAddr, String)>,
 }
 
 impl<'a> Plan<'a> {
@@ -182,6 +184,20 @@ impl<'a> Plan<'a> {
             rate: scan.opts.rate,
             budget: scan.budget,
             sent: &scan.sent,
+            server_names: scan
+                .client
+                .server_list()
+                .iter()
+                .map(|s| (*s, s.to_string()))
+                .collect(),
+        }
+    }
+
+    /// `server` as a result's `resolver`.
+    fn server_name(&self, server: SocketAddr) -> String {
+        match self.server_names.iter().find(|(s, _)| *s == server) {
+            Some((_, name)) => name.clone(),
+            None => server.to_string(),
         }
     }
 
@@ -460,7 +476,7 @@ where
         let mut result = match kind {
             Kind::A => {
                 let mut r = zone_result(z, &Target::Ip(ip), answer.outcome);
-                r.resolver = answer.server.map(|s| s.to_string());
+                r.resolver = answer.server.map(|s| self.plan.server_name(s));
                 if r.status == Status::Listed && z.txt {
                     self.ring[index].results[zone] = Some(r);
                     return Some(Kind::Txt(
