@@ -651,115 +651,19 @@ fn parse_codes(
 }
 
 fn validate(raw: RawZone) -> Result<Zone, Invalid> {
-    let zone_name = raw.zone.trim_end_matches('.').to_ascii_lowercase();
-    let check_name = zone_name
-        .strip_prefix(KEY_PLACEHOLDER)
-        .and_then(|s| s.strip_prefix('.'))
-        .unwrap_or(&zone_name);
-    if let Err(reason) = crate::target::normalize_domain(check_name) {
-        return Err((
-            Some("zone".into()),
-            format!("zone \"{}\" is not a valid DNS zone: {reason}", raw.zone),
-        ));
-    }
-    if raw.name.trim().is_empty() {
-        return Err((
-            Some("name".into()),
-            format!("zone '{zone_name}' has an empty name"),
-        ));
-    }
-    for (key, text) in [("name", Some(&raw.name)), ("notes", raw.notes.as_ref())] {
-        if text.is_some_and(|t| t.chars().count() > MAX_TEXT) {
-            return Err((
-                Some(key.into()),
-                format!("zone '{zone_name}': {key} is longer than {MAX_TEXT} characters"),
-            ));
-        }
-    }
-    if raw.targets == TargetKind::Ip && !raw.ipv4 && !raw.ipv6 {
-        return Err((
-            Some("ipv4".into()),
-            format!("zone '{zone_name}': ipv4 = false and ipv6 = false leaves nothing to query"),
-        ));
-    }
-    if raw.targets == TargetKind::Domain && raw.ipv6 {
-        return Err((
-            Some("ipv6".into()),
-            format!("zone '{zone_name}': ipv6 = true only applies to targets = \"ip\""),
-        ));
-    }
-    if let Some(url) = &raw.lookup_url
-        && !(url.starts_with("https://") || url.starts_with("http://"))
-    {
-        return Err((
-            Some("lookup_url".into()),
-            format!("zone '{zone_name}': lookup_url must start with https:// or http://"),
-        ));
-    }
-    if raw.rate == Some(0) {
-        return Err((
-            Some("rate".into()),
-            format!("zone '{zone_name}': rate must be at least 1 query per second"),
-        ));
-    }
-    if let Some(data) = &raw.data {
-        let (kind, files) = data.split_once(':').unwrap_or((data, ""));
-        if let Err(e) = kind.parse::<crate::zonedata::DatasetKind>() {
-            return Err((
-                Some("data".into()),
-                format!("zone '{zone_name}': data: {e}"),
-            ));
-        }
-        if files.split([',', ':']).all(|f| f.trim().is_empty()) {
-            return Err((
-                Some("data".into()),
-                format!(
-                    "zone '{zone_name}': data must be type:file[,file...], e.g. \"ip4set:/var/lib/rbldnsd/list.txt\""
-                ),
-            ));
-        }
-    }
-    if let Some(tp) = &raw.test_point {
-        let ok = match raw.targets {
-            TargetKind::Ip => tp.parse::<std::net::IpAddr>().is_ok(),
-            TargetKind::Domain => crate::target::normalize_domain(tp).is_ok() || tp == "test",
-        };
-        if !ok {
-            return Err((
-                Some("test_point".into()),
-                format!(
-                    "zone '{zone_name}': test_point \"{tp}\" is not a valid {} target",
-                    match raw.targets {
-                        TargetKind::Ip => "IP",
-                        TargetKind::Domain => "domain",
-                    }
-                ),
-            ));
-        }
-    }
+    let zone_name = validate_names(&raw)?;
+    validate_query(&zone_name, &raw)?;
+    validate_data(&zone_name, raw.data.as_deref())?;
+    validate_test_point(&zone_name, &raw)?;
     if !raw.codes.is_empty() && !raw.bits.is_empty() {
-        return Err((
-            Some("bits".into()),
+        return Err(invalid(
+            "bits",
             format!("zone '{zone_name}': use either [zone.codes] or [zone.bits], not both"),
         ));
     }
     let codes = parse_codes(raw.codes, "codes")?;
     let errors = parse_codes(raw.errors, "errors")?;
-    let mut bits = Vec::with_capacity(raw.bits.len());
-    for (key, meaning) in raw.bits {
-        match key.parse::<u8>() {
-            Ok(b) if b.is_power_of_two() => bits.push((b, meaning)),
-            _ => {
-                return Err((
-                    Some(key.clone()),
-                    format!(
-                        "[zone.bits] key \"{key}\" is not a single bit value (1, 2, 4, ... 128)"
-                    ),
-                ));
-            }
-        }
-    }
-    bits.sort_by_key(|(b, _)| *b);
+    let bits = parse_bits(raw.bits)?;
     let aliases = validate_aliases(&zone_name, raw.aliases)?;
     let public = validate_public(&zone_name, raw.public)?;
     Ok(Zone {
@@ -785,6 +689,132 @@ fn validate(raw: RawZone) -> Result<Zone, Invalid> {
         aliases,
         public,
     })
+}
+
+/// The error for catalog key `key`.
+fn invalid(key: &str, message: String) -> Invalid {
+    (Some(key.into()), message)
+}
+
+/// Checks the zone's DNS name, its `name` and `notes`; returns the zone name
+/// normalised (lowercase, no trailing dot).
+fn validate_names(raw: &RawZone) -> Result<String, Invalid> {
+    let zone_name = raw.zone.trim_end_matches('.').to_ascii_lowercase();
+    let check_name = zone_name
+        .strip_prefix(KEY_PLACEHOLDER)
+        .and_then(|s| s.strip_prefix('.'))
+        .unwrap_or(&zone_name);
+    if let Err(reason) = crate::target::normalize_domain(check_name) {
+        return Err(invalid(
+            "zone",
+            format!("zone \"{}\" is not a valid DNS zone: {reason}", raw.zone),
+        ));
+    }
+    if raw.name.trim().is_empty() {
+        return Err(invalid(
+            "name",
+            format!("zone '{zone_name}' has an empty name"),
+        ));
+    }
+    for (key, text) in [("name", Some(&raw.name)), ("notes", raw.notes.as_ref())] {
+        if text.is_some_and(|t| t.chars().count() > MAX_TEXT) {
+            return Err(invalid(
+                key,
+                format!("zone '{zone_name}': {key} is longer than {MAX_TEXT} characters"),
+            ));
+        }
+    }
+    Ok(zone_name)
+}
+
+/// Checks what the zone is asked about and how: families, lookup URL, rate.
+fn validate_query(zone_name: &str, raw: &RawZone) -> Result<(), Invalid> {
+    if raw.targets == TargetKind::Ip && !raw.ipv4 && !raw.ipv6 {
+        return Err(invalid(
+            "ipv4",
+            format!("zone '{zone_name}': ipv4 = false and ipv6 = false leaves nothing to query"),
+        ));
+    }
+    if raw.targets == TargetKind::Domain && raw.ipv6 {
+        return Err(invalid(
+            "ipv6",
+            format!("zone '{zone_name}': ipv6 = true only applies to targets = \"ip\""),
+        ));
+    }
+    if let Some(url) = &raw.lookup_url
+        && !(url.starts_with("https://") || url.starts_with("http://"))
+    {
+        return Err(invalid(
+            "lookup_url",
+            format!("zone '{zone_name}': lookup_url must start with https:// or http://"),
+        ));
+    }
+    if raw.rate == Some(0) {
+        return Err(invalid(
+            "rate",
+            format!("zone '{zone_name}': rate must be at least 1 query per second"),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks `data = "type:file[,file...]"`.
+fn validate_data(zone_name: &str, data: Option<&str>) -> Result<(), Invalid> {
+    let Some(data) = data else { return Ok(()) };
+    let (kind, files) = data.split_once(':').unwrap_or((data, ""));
+    if let Err(e) = kind.parse::<crate::zonedata::DatasetKind>() {
+        return Err(invalid("data", format!("zone '{zone_name}': data: {e}")));
+    }
+    if files.split([',', ':']).all(|f| f.trim().is_empty()) {
+        return Err(invalid(
+            "data",
+            format!(
+                "zone '{zone_name}': data must be type:file[,file...], e.g. \"ip4set:/var/lib/rbldnsd/list.txt\""
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// Checks that `test_point` is a target of the zone's kind.
+fn validate_test_point(zone_name: &str, raw: &RawZone) -> Result<(), Invalid> {
+    let Some(tp) = &raw.test_point else {
+        return Ok(());
+    };
+    let (ok, kind) = match raw.targets {
+        TargetKind::Ip => (tp.parse::<std::net::IpAddr>().is_ok(), "IP"),
+        TargetKind::Domain => (
+            crate::target::normalize_domain(tp).is_ok() || tp == "test",
+            "domain",
+        ),
+    };
+    if ok {
+        return Ok(());
+    }
+    Err(invalid(
+        "test_point",
+        format!("zone '{zone_name}': test_point \"{tp}\" is not a valid {kind} target"),
+    ))
+}
+
+/// `[zone.bits]`: keys must be single bits (1, 2, 4, ... 128); sorted by bit.
+fn parse_bits(raw: BTreeMap<String, String>) -> Result<Vec<(u8, String)>, Invalid> {
+    let mut bits = Vec::with_capacity(raw.len());
+    for (key, meaning) in raw {
+        match key.parse::<u8>() {
+            Ok(b) if b.is_power_of_two() => bits.push((b, meaning)),
+            _ => {
+                return Err((
+                    Some(key.clone()),
+                    format!(
+                        "[zone.bits] key \"{key}\" is not a single bit value (1, 2, 4, ... 128)"
+                    ),
+                ));
+            }
+        }
+    }
+    bits.sort_by_key(|(b, _)| *b);
+    Ok(bits)
 }
 
 fn validate_aliases(zone_name: &str, aliases: Vec<String>) -> Result<Vec<String>, Invalid> {
