@@ -109,47 +109,7 @@ fn pieces(s: &str, exp: bool) -> Result<Vec<Piece<'_>>, String> {
                     .find('}')
                     .map(|p| p + i)
                     .ok_or("unterminated macro '%{'")?;
-                let body = &b[i + 2..close];
-                let letter = *body.first().ok_or("empty macro '%{}'")?;
-                let allowed: &[u8] = if exp { b"slodiphcrtv" } else { b"slodiphv" };
-                if !allowed.contains(&letter.to_ascii_lowercase()) {
-                    return Err(format!(
-                        "unknown macro letter '{}' in '%{{{}}}'",
-                        letter as char,
-                        String::from_utf8_lossy(body)
-                    ));
-                }
-                let mut j = 1;
-                while j < body.len() && body[j].is_ascii_digit() {
-                    j += 1;
-                }
-                let digits = if j > 1 {
-                    let n: usize = std::str::from_utf8(&body[1..j])
-                        .ok()
-                        .and_then(|d| d.parse().ok())
-                        .ok_or("macro digit transformer out of range")?;
-                    if n == 0 {
-                        return Err("macro digit transformer 0 is not allowed".into());
-                    }
-                    Some(n)
-                } else {
-                    None
-                };
-                let mut reverse = false;
-                if j < body.len() && body[j].eq_ignore_ascii_case(&b'r') {
-                    reverse = true;
-                    j += 1;
-                }
-                let delimiters = &body[j..];
-                if let Some(bad) = delimiters.iter().find(|d| !DELIMITERS.contains(d)) {
-                    return Err(format!("'{}' is not a macro delimiter", *bad as char));
-                }
-                out.push(Piece::Macro(Expand {
-                    letter,
-                    digits,
-                    reverse,
-                    delimiters,
-                }));
+                out.push(Piece::Macro(parse_macro(&b[i + 2..close], exp)?));
                 i = close + 1;
                 lit_start = i;
                 continue;
@@ -163,6 +123,51 @@ fn pieces(s: &str, exp: bool) -> Result<Vec<Piece<'_>>, String> {
         out.push(Piece::Literal(&s[lit_start..]));
     }
     Ok(out)
+}
+
+/// The body of `%{...}` (between the braces): a letter, optional digits, an
+/// optional `r` and delimiters. `exp` allows the letters only valid in `exp=`.
+fn parse_macro(body: &[u8], exp: bool) -> Result<Expand<'_>, String> {
+    let letter = *body.first().ok_or("empty macro '%{}'")?;
+    let allowed: &[u8] = if exp { b"slodiphcrtv" } else { b"slodiphv" };
+    if !allowed.contains(&letter.to_ascii_lowercase()) {
+        return Err(format!(
+            "unknown macro letter '{}' in '%{{{}}}'",
+            letter as char,
+            String::from_utf8_lossy(body)
+        ));
+    }
+    let mut j = 1;
+    while j < body.len() && body[j].is_ascii_digit() {
+        j += 1;
+    }
+    let digits = if j > 1 {
+        let n: usize = std::str::from_utf8(&body[1..j])
+            .ok()
+            .and_then(|d| d.parse().ok())
+            .ok_or("macro digit transformer out of range")?;
+        if n == 0 {
+            return Err("macro digit transformer 0 is not allowed".into());
+        }
+        Some(n)
+    } else {
+        None
+    };
+    let mut reverse = false;
+    if j < body.len() && body[j].eq_ignore_ascii_case(&b'r') {
+        reverse = true;
+        j += 1;
+    }
+    let delimiters = &body[j..];
+    if let Some(bad) = delimiters.iter().find(|d| !DELIMITERS.contains(d)) {
+        return Err(format!("'{}' is not a macro delimiter", *bad as char));
+    }
+    Ok(Expand {
+        letter,
+        digits,
+        reverse,
+        delimiters,
+    })
 }
 
 fn dotted_nibbles(ip: IpAddr) -> String {

@@ -172,24 +172,7 @@ fn parse_term(term: &str) -> Result<Term, String> {
     if let Some(eq) = term.find('=')
         && is_name(&term[..eq])
     {
-        let (name, value) = (&term[..eq], &term[eq + 1..]);
-        return match name.to_ascii_lowercase().as_str() {
-            "redirect" => {
-                check_domain_spec(value)?;
-                Ok(Term::Modifier(Modifier::Redirect(value.to_string())))
-            }
-            "exp" => {
-                check_domain_spec(value)?;
-                Ok(Term::Modifier(Modifier::Exp(value.to_string())))
-            }
-            _ => {
-                super::macros::check_macro_string(value, false)?;
-                Ok(Term::Modifier(Modifier::Unknown(
-                    name.to_string(),
-                    value.to_string(),
-                )))
-            }
-        };
+        return parse_modifier(&term[..eq], &term[eq + 1..]).map(Term::Modifier);
     }
     let (qualifier, rest) = match term.as_bytes()[0] {
         b'+' => (Qualifier::Pass, &term[1..]),
@@ -200,7 +183,34 @@ fn parse_term(term: &str) -> Result<Term, String> {
     };
     let name_end = rest.find([':', '/']).unwrap_or(rest.len());
     let (name, args) = rest.split_at(name_end);
-    let mechanism = match name.to_ascii_lowercase().as_str() {
+    Ok(Term::Directive(Directive {
+        qualifier,
+        mechanism: parse_mechanism(name, args)?,
+        text: term.to_string(),
+    }))
+}
+
+/// `name=value`: redirect, exp, or a modifier this evaluator ignores.
+fn parse_modifier(name: &str, value: &str) -> Result<Modifier, String> {
+    match name.to_ascii_lowercase().as_str() {
+        "redirect" => {
+            check_domain_spec(value)?;
+            Ok(Modifier::Redirect(value.to_string()))
+        }
+        "exp" => {
+            check_domain_spec(value)?;
+            Ok(Modifier::Exp(value.to_string()))
+        }
+        _ => {
+            super::macros::check_macro_string(value, false)?;
+            Ok(Modifier::Unknown(name.to_string(), value.to_string()))
+        }
+    }
+}
+
+/// A mechanism `name` with its arguments `args` (from the ':' or '/' on).
+fn parse_mechanism(name: &str, args: &str) -> Result<Mechanism, String> {
+    Ok(match name.to_ascii_lowercase().as_str() {
         "all" => {
             if !args.is_empty() {
                 return Err("all takes no argument".into());
@@ -245,12 +255,7 @@ fn parse_term(term: &str) -> Result<Term, String> {
         }
         "" => return Err("empty mechanism".into()),
         other => return Err(format!("unknown mechanism '{other}'")),
-    };
-    Ok(Term::Directive(Directive {
-        qualifier,
-        mechanism,
-        text: term.to_string(),
-    }))
+    })
 }
 
 fn parse_ipv4_strict(s: &str) -> Option<Ipv4Addr> {
