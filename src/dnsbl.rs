@@ -96,14 +96,9 @@ fn listing_meanings(zone: &Zone, ip: Ipv4Addr) -> Vec<String> {
 
 /// Queries `zone` for `target`: the A record, then TXT for a listing when the
 /// zone says `txt = true`. The result is not yet adjusted for the zone's test
-/// point (see [`Probe::adjust`]).
-pub async fn check_zone(dns: &dyn Dns, zone: &Zone, target: &Target) -> ZoneResult {
-    check_zone_on(dns, None, zone, target).await
-}
-
-/// [`check_zone`] sent to one server (`Some`) or any (`None`, failover
-/// allowed). The TXT query goes to the server that answered the A query,
-/// and the result names it (`resolver`).
+/// point (see [`Probe::adjust`]). Sent to one server (`Some`) or any (`None`,
+/// failover allowed); the TXT query goes to the server that answered the A
+/// query, and the result names it (`resolver`).
 pub async fn check_zone_on(
     dns: &dyn Dns,
     server: Option<SocketAddr>,
