@@ -49,7 +49,7 @@ pub const BUILTIN_FILES: &[(&str, &str)] = &[
 /// The placeholder label for an API key in a zone name (`{key}.zen.dq.spamhaus.net`).
 pub const KEY_PLACEHOLDER: &str = "{key}";
 /// How a key is shown in output: never in full.
-pub const MASKED_KEY: &str = "<key>";
+pub(crate) const MASKED_KEY: &str = "<key>";
 
 crate::words::words! {
     /// What a zone does with a listing.
@@ -466,7 +466,7 @@ impl Catalog {
 
     /// The catalog zone a rejection names: the zone itself, or a keyed
     /// zone's template with the receiver's key filled in.
-    pub fn zone_named(&self, name: &str) -> Option<&Zone> {
+    pub(crate) fn zone_named(&self, name: &str) -> Option<&Zone> {
         self.zones.iter().find(|z| z.is_named_by(name))
     }
 

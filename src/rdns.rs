@@ -87,7 +87,7 @@ const GENERIC_WORDS: &[&str] = &[
 ];
 
 /// Why a PTR name looks generic for `ip`, or None.
-pub fn generic_reason(name: &str, ip: IpAddr) -> Option<String> {
+pub(crate) fn generic_reason(name: &str, ip: IpAddr) -> Option<String> {
     let lower = name.to_ascii_lowercase();
     if let IpAddr::V4(v4) = ip {
         let o = v4.octets();

@@ -289,19 +289,6 @@ impl ExitStatus {
             ExitStatus::Clean
         }
     }
-
-    /// The exit status for a set of verdicts: listed wins, then incomplete.
-    pub fn from_verdicts(verdicts: impl IntoIterator<Item = Verdict>) -> ExitStatus {
-        let mut status = ExitStatus::Clean;
-        for v in verdicts {
-            match v {
-                Verdict::Listed => return ExitStatus::Listed,
-                Verdict::Incomplete => status = ExitStatus::Incomplete,
-                Verdict::Clean => {}
-            }
-        }
-        status
-    }
 }
 
 #[cfg(test)]
@@ -381,17 +368,18 @@ mod tests {
     }
 
     #[test]
-    fn exit_status_prefers_listed_over_incomplete() {
-        use Verdict::*;
-        assert_eq!(
-            ExitStatus::from_verdicts([Clean, Incomplete, Listed]),
-            ExitStatus::Listed
-        );
-        assert_eq!(
-            ExitStatus::from_verdicts([Clean, Incomplete]),
-            ExitStatus::Incomplete
-        );
-        assert_eq!(ExitStatus::from_verdicts([Clean]), ExitStatus::Clean);
+    fn exit_status_prefers_interrupted_then_listed_then_incomplete() {
+        let stats = |listed, incomplete, interrupted| ScanStats {
+            listed,
+            incomplete,
+            interrupted,
+            ..ScanStats::default()
+        };
+        let status = |s: ScanStats| ExitStatus::from_scan(&s);
+        assert_eq!(status(stats(1, 1, true)), ExitStatus::Interrupted);
+        assert_eq!(status(stats(1, 1, false)), ExitStatus::Listed);
+        assert_eq!(status(stats(0, 1, false)), ExitStatus::Incomplete);
+        assert_eq!(status(stats(0, 0, false)), ExitStatus::Clean);
     }
 }
 

@@ -89,7 +89,7 @@ impl Target {
 
     /// The part of the query name that comes before the zone: reversed
     /// octets, reversed nibbles, or the domain itself.
-    pub fn query_prefix(&self) -> String {
+    pub(crate) fn query_prefix(&self) -> String {
         match self {
             Target::Ip(ip) => reverse_ip(*ip),
             Target::Domain(d) => d.clone(),

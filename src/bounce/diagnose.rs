@@ -119,7 +119,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A reader with other rejection knowledge.
-    pub fn with_knowledge(catalog: &'a Catalog, knowledge: &'a Knowledge) -> Reader<'a> {
+    pub(crate) fn with_knowledge(catalog: &'a Catalog, knowledge: &'a Knowledge) -> Reader<'a> {
         Reader {
             knowledge,
             lists: ListIndex::new(catalog),

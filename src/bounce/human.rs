@@ -197,7 +197,7 @@ pub fn remote_host(text: &str) -> Option<String> {
 }
 
 /// Where the first 4xx/5xx reply starts in `text`.
-pub fn reply_start(text: &str) -> Option<usize> {
+pub(crate) fn reply_start(text: &str) -> Option<usize> {
     let line = LINE_REPLY
         .captures(text)
         .and_then(|c| c.get(1))

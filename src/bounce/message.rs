@@ -161,7 +161,7 @@ fn content_type(part: &MessagePart<'_>) -> (String, String) {
 }
 
 /// Text from HTML: tags and style/script blocks removed, common entities decoded.
-pub fn strip_html(html: &str) -> String {
+pub(crate) fn strip_html(html: &str) -> String {
     let mut out = String::with_capacity(html.len() / 2);
     let mut rest = html;
     while let Some(lt) = rest.find('<') {

@@ -38,7 +38,7 @@ const MAX_REGS: usize = 4;
 const ID_SPACE: usize = 1 << 16;
 /// Outstanding queries (in the window, retrying, or over TCP) per server,
 /// in multiples of the ceiling.
-pub const OUTSTANDING_PER_WINDOW: usize = 4;
+pub(crate) const OUTSTANDING_PER_WINDOW: usize = 4;
 
 /// One query to start.
 pub(crate) struct Req<'a> {

@@ -262,7 +262,7 @@ pub fn resolvers_from_env(value: &str) -> Result<Vec<SocketAddr>, String> {
 /// The configuration file to read when `--config` is not given, in the
 /// order of the module documentation; `var` reads the environment and
 /// `exists` tells whether a file is there. None when there is none.
-pub fn default_path(
+pub(crate) fn default_path(
     var: impl Fn(&str) -> Option<OsString>,
     exists: impl Fn(&Path) -> bool,
 ) -> Option<PathBuf> {

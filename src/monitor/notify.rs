@@ -189,7 +189,8 @@ impl Notifier {
     }
 
     /// Why the last event failed, if one did.
-    pub fn last_error(&self) -> Option<String> {
+    #[cfg(test)]
+    fn last_error(&self) -> Option<String> {
         self.counters
             .last_error
             .lock()

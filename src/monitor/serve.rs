@@ -64,7 +64,7 @@ impl std::fmt::Debug for ServeOptions {
 }
 
 /// How long a stopping `serve` waits for queued webhook events.
-pub const NOTIFY_DRAIN: Duration = Duration::from_secs(5);
+pub(crate) const NOTIFY_DRAIN: Duration = Duration::from_secs(5);
 
 /// Why `serve` could not run.
 #[derive(Debug, thiserror::Error)]

@@ -30,7 +30,7 @@ use crate::catalog::Role;
 use crate::report::{Report, Status, ZoneResult};
 
 /// How long a run waits for another run's write to finish.
-pub const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+pub(crate) const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Marks the file as ours (`PRAGMA application_id`, "blkl").
 const APPLICATION_ID: i64 = 0x626c_6b6c;
@@ -81,7 +81,7 @@ const MIGRATIONS: &[&str] = &[
 ];
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+pub(crate) const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 /// Why the state database cannot be used.
 #[derive(Debug, thiserror::Error)]

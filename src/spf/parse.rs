@@ -338,7 +338,7 @@ fn domain_and_dual_cidr(args: &str) -> Result<(Option<String>, u8, u8), String> 
 
 /// `domain-spec = macro-string domain-end`,
 /// `domain-end = ( "." toplabel [ "." ] ) / macro-expand`.
-pub fn check_domain_spec(spec: &str) -> Result<(), String> {
+pub(crate) fn check_domain_spec(spec: &str) -> Result<(), String> {
     if spec.is_empty() {
         return Err("empty domain".into());
     }

@@ -1,7 +1,9 @@
 //! A zone made of datasets, answering query names as rbldnsd does
 //! (`findqzone`, `dntoip` and `replypacket` in `rbldnsd_packet.c`).
 
-use std::net::{Ipv4Addr, Ipv6Addr};
+use std::net::Ipv4Addr;
+#[cfg(test)]
+use std::net::Ipv6Addr;
 use std::sync::Arc;
 
 use super::DatasetKind;
@@ -197,7 +199,7 @@ impl Zone {
     }
 
     /// [`Zone::answer`] at a given time (seconds since the epoch).
-    pub fn answer_at(&self, relative: &[u8], now: i64) -> Answer {
+    pub(crate) fn answer_at(&self, relative: &[u8], now: i64) -> Answer {
         if self.is_expired_at(now) {
             return Answer::ServFail;
         }
@@ -222,7 +224,8 @@ impl Zone {
     }
 
     /// The answer for an IPv4 address (its reversed name), now.
-    pub fn answer_v4(&self, ip: Ipv4Addr) -> Answer {
+    #[cfg(test)]
+    fn answer_v4(&self, ip: Ipv4Addr) -> Answer {
         let o = ip.octets();
         self.answer(format!("{}.{}.{}.{}", o[3], o[2], o[1], o[0]).as_bytes())
     }
@@ -231,7 +234,8 @@ impl Zone {
     /// zone with IPv4 data, rbldnsd looks up IPv4-mapped addresses
     /// (`::ffff:a.b.c.d`) in the IPv4 data only and 6to4 addresses
     /// (`2002:aabb:ccdd::/48`) in both.
-    pub fn answer_v6(&self, ip: Ipv6Addr) -> Answer {
+    #[cfg(test)]
+    fn answer_v6(&self, ip: Ipv6Addr) -> Answer {
         let v = u128::from(ip);
         let name: Vec<String> = (0..32)
             .map(|i| format!("{:x}", (v >> (4 * i)) & 0xf))
