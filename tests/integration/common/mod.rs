@@ -57,6 +57,13 @@ impl From<Output> for Run {
 pub fn blocklens() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_blocklens"));
     cmd.env_remove("NO_COLOR");
+    // Hermetic: no configuration file or resolver from the machine running
+    // the tests (a developer's ~/.config/blocklens/config.toml, say).
+    let nowhere = std::env::temp_dir().join("blocklens-tests-no-home");
+    cmd.env_remove("BLOCKLENS_CONFIG")
+        .env_remove("BLOCKLENS_RESOLVER")
+        .env("HOME", &nowhere)
+        .env("XDG_CONFIG_HOME", &nowhere);
     cmd
 }
 
