@@ -21,6 +21,9 @@ pub struct JsonExporter<'a> {
     written: u64,
     /// Explanations go into an array (several inputs, `--format json`).
     array: bool,
+    /// One item serialised here first, then written in one call (serde
+    /// writes many small pieces; a scan writes one line per target).
+    buf: Vec<u8>,
 }
 
 impl<'a> JsonExporter<'a> {
@@ -31,6 +34,7 @@ impl<'a> JsonExporter<'a> {
             lines,
             written: 0,
             array: false,
+            buf: Vec::with_capacity(1024),
         }
     }
 
@@ -49,8 +53,10 @@ impl<'a> JsonExporter<'a> {
 
     /// One compact object and a newline.
     fn line<T: Serialize>(&mut self, item: &T) -> io::Result<()> {
-        serde_json::to_writer(&mut *self.out, item)?;
-        writeln!(self.out)
+        self.buf.clear();
+        serde_json::to_writer(&mut self.buf, item)?;
+        self.buf.push(b'\n');
+        self.out.write_all(&self.buf)
     }
 
     /// One item of a stream: an NDJSON line (flushed, so a reader on a pipe
@@ -60,8 +66,11 @@ impl<'a> JsonExporter<'a> {
             self.line(item)?;
             self.out.flush()?;
         } else {
-            writeln!(self.out, "{}", if self.written == 0 { "" } else { "," })?;
-            serde_json::to_writer(&mut *self.out, item)?;
+            self.buf.clear();
+            self.buf
+                .extend_from_slice(if self.written == 0 { b"\n" } else { b",\n" });
+            serde_json::to_writer(&mut self.buf, item)?;
+            self.out.write_all(&self.buf)?;
         }
         self.written += 1;
         Ok(())
