@@ -13,7 +13,10 @@
 //! Only first transmissions count against a link's window: a query that
 //! timed out once waits out its backoff outside it, so a silent zone cannot
 //! fill the window and starve the server's other queries (which would make
-//! a live server look dead). Outstanding queries are capped at
+//! a live server look dead). A first transmission unanswered for a few
+//! round trips ([`Rtt::late_after`]) is presumed lost and leaves the
+//! window too, its timer still running, so random loss does not hold the
+//! window shut for the timer's floor. Outstanding queries are capped at
 //! [`OUTSTANDING_PER_WINDOW`] x the ceiling per server.
 
 use std::collections::VecDeque;
@@ -107,6 +110,8 @@ struct Slot {
     backoff: u32,
     sent: Instant,
     deadline: Instant,
+    /// When a counted transmission is presumed lost and leaves the window.
+    late: Instant,
     budget_end: Instant,
     /// Links that answered with a server failure (bit per link).
     failed_on: u64,
@@ -129,6 +134,7 @@ impl Slot {
             backoff: 0,
             sent: now,
             deadline: now,
+            late: now,
             budget_end: now,
             failed_on: 0,
         }
@@ -483,6 +489,7 @@ impl Core {
     pub(crate) fn sent(&mut self, l: usize, idx: u32, now: Instant) {
         let timeout = self.limits.timeout;
         let rto = self.links[l].rtt.rto(timeout);
+        let late = self.links[l].rtt.late_after();
         let slot = &mut self.slots[idx as usize];
         slot.at = Where::Wire(l as u16);
         slot.sent = now;
@@ -492,10 +499,13 @@ impl Core {
             .min(timeout);
         let left = slot.budget_end.saturating_duration_since(now);
         slot.deadline = now + backed_off.min(left);
-        self.next_sweep = Some(
-            self.next_sweep
-                .map_or(slot.deadline, |t| t.min(slot.deadline)),
-        );
+        slot.late = late.map_or(slot.deadline, |d| (now + d).min(slot.deadline));
+        let wake = if slot.counted {
+            slot.late
+        } else {
+            slot.deadline
+        };
+        self.next_sweep = Some(self.next_sweep.map_or(wake, |t| t.min(wake)));
         self.counters.transmissions += 1;
     }
 
@@ -642,14 +652,23 @@ impl Core {
         }
         self.next_sweep = None;
         for idx in 0..self.slots.len() as u32 {
-            let slot = &self.slots[idx as usize];
+            let slot = &mut self.slots[idx as usize];
             if let Where::Wire(l) = slot.at {
                 if slot.deadline <= now {
                     self.on_timeout(idx, l, now, sink);
-                } else {
-                    let d = slot.deadline;
-                    self.next_sweep = Some(self.next_sweep.map_or(d, |t| t.min(d)));
+                    continue;
                 }
+                if slot.counted && slot.late <= now {
+                    // Presumed lost: out of the window, timer still running.
+                    slot.counted = false;
+                    self.links[usize::from(l)].in_flight -= 1;
+                }
+                let d = if slot.counted {
+                    slot.late
+                } else {
+                    slot.deadline
+                };
+                self.next_sweep = Some(self.next_sweep.map_or(d, |t| t.min(d)));
             }
         }
         for l in 0..self.links.len() {

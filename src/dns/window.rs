@@ -77,6 +77,9 @@ impl Window {
     }
 }
 
+/// The shortest time before a query is presumed lost ([`Rtt::late_after`]).
+pub const MIN_LATE: Duration = Duration::from_millis(1);
+
 /// Smoothed round-trip time and its variation (RFC 6298).
 #[derive(Debug, Default)]
 pub(crate) struct Rtt {
@@ -98,6 +101,18 @@ impl Rtt {
                 self.srtt = Some(s * 7 / 8 + r / 8);
             }
         }
+    }
+
+    /// How long an answer may take before the query is presumed lost and
+    /// stops counting against the window (its timer still runs): the
+    /// retransmission timer without its floor, at least [`MIN_LATE`]. None
+    /// before a round trip was measured. Loss can only be seen when a timer
+    /// fires, and the timer's floor is many round trips on a fast path: a
+    /// lost query would otherwise hold its place in the window that long,
+    /// and random loss would throttle the scan far below what the path
+    /// delivers (as TCP takes segments presumed lost out of the pipe).
+    pub(crate) fn late_after(&self) -> Option<Duration> {
+        self.srtt.map(|s| (s + self.rttvar * 4).max(MIN_LATE))
     }
 
     /// The retransmission timer, never above `timeout`.
@@ -167,10 +182,17 @@ mod tests {
             r.rto(Duration::from_millis(300)),
             Duration::from_millis(300)
         );
+        assert_eq!(r.late_after(), None, "nothing measured: only the timer");
         r.sample(Duration::from_micros(100));
         assert_eq!(r.rto(timeout), MIN_RTO);
+        assert_eq!(r.late_after(), Some(MIN_LATE), "a fast path: 1 ms, not 10");
+        r.sample(Duration::from_micros(400));
+        // srtt 137.5 us, rttvar 112.5 us: 587.5 us, floored to 1 ms.
+        assert_eq!(r.late_after(), Some(MIN_LATE));
         r.sample(Duration::from_millis(100));
         // srtt 12.6 ms, rttvar 24.8 ms: 112 ms.
+        // Presumed lost after the same time without the timer's floor.
+        assert_eq!(r.late_after(), Some(r.rto(timeout)));
         let rto = r.rto(timeout);
         assert!(
             rto > Duration::from_millis(100) && rto < Duration::from_millis(120),
