@@ -39,18 +39,27 @@ pub fn decode_qp(s: &str) -> String {
 }
 
 /// The SMTP reply code: three digits at the start of a reply, not part of
-/// an address or a version number.
+/// an address or a version number. A refusal is a 4xx or 5xx reply, so one
+/// of those wins over a 2xx that comes before it (a greeting such as
+/// `220-host 421 4.2.1 Service refused`, or a `250 OK` earlier in a
+/// transcript).
 pub fn reply_code(text: &str) -> Option<u16> {
     static RE: LazyLock<Regex> = LazyLock::new(|| {
         Regex::new(r##"(?m)(?:^|[\s;:(\[<'"#=])([245][0-5]\d)(?:[\s-]+[245]\.\d{1,3}\.\d{1,3}\b|[ -][A-Za-z<\["'#(]|[ -][245]\d\d[ -]|-\d)"##).expect("valid regex")
     });
-    RE.captures_iter(text)
+    let mut codes = RE
+        .captures_iter(text)
         .filter_map(|c| c.get(1))
-        .find(|m| {
+        .filter(|m| {
             let before = text[..m.start()].chars().last();
             !matches!(before, Some('.') | Some('/'))
         })
-        .and_then(|m| m.as_str().parse().ok())
+        .filter_map(|m| m.as_str().parse::<u16>().ok());
+    let first = codes.next()?;
+    if first >= 400 {
+        return Some(first);
+    }
+    Some(codes.find(|&c| c >= 400).unwrap_or(first))
 }
 
 /// The enhanced status code (RFC 3463), not digits inside an IP address.
@@ -269,6 +278,12 @@ mod tests {
             reply_code("Postfix 3.5.1 rejected 550 5.7.1 blocked"),
             Some(550)
         );
+        // A greeting before the refusal is not the reply that refused.
+        assert_eq!(
+            reply_code("220-mx.example.org 421 4.2.1 Service refused, please try later"),
+            Some(421)
+        );
+        assert_eq!(reply_code("250 2.1.0 Sender OK"), Some(250));
     }
 
     #[test]

@@ -260,3 +260,94 @@ fn a_truncated_diagnostic_code_is_completed_from_the_transcript() {
     assert_eq!(r.diagnoses[0].stage, Some(Stage::Data));
     assert_eq!(r.diagnoses[0].remote_mta.as_deref(), Some("mx.example.net"));
 }
+
+/// The rule families of generic.toml read the usual wordings of each, and
+/// the non-policy wordings near them stay non-policy.
+#[test]
+fn generic_rule_families() {
+    let cases: &[(&str, Cause)] = &[
+        // Vague refusal at the greeting: the client's IP was judged.
+        (
+            "SMTP error from remote mail server after initial connection: 554 Access denied",
+            Cause::ReputationOther,
+        ),
+        (
+            "host mx.example.org[192.0.2.1] refused to talk to me: 220-mx.example.org 421 4.2.1 Service refused, please try later",
+            Cause::ReputationOther,
+        ),
+        // A system status at the greeting is the receiver's own trouble.
+        (
+            "SMTP error from remote mail server after initial connection: 421 4.3.2 System shutting down",
+            Cause::NotPolicy,
+        ),
+        (
+            "550 5.7.1 <c.example[198.51.100.2]>: Client host rejected: Access denied",
+            Cause::ReputationOther,
+        ),
+        (
+            "450 4.7.1 Client host rejected: cannot find your reverse hostname, [198.51.100.2]",
+            Cause::PolicyOther,
+        ),
+        (
+            "550 5.7.1 Your IP 198.51.100.2 is a dynamic address, use the SMTP server of your ISP",
+            Cause::ReputationOther,
+        ),
+        (
+            "550 5.7.1 Mail from 198.51.100.2 refused: hostname mail.c.example does not resolve to 198.51.100.2",
+            Cause::PolicyOther,
+        ),
+        ("550 Unroutable sender address", Cause::PolicyOther),
+        (
+            "550-Verification failed for <s@c.example> 550-Unrouteable address 550 Sender verify failed",
+            Cause::PolicyOther,
+        ),
+        ("550 Protocol violation", Cause::PolicyOther),
+        (
+            "503 5.5.0 Improper use of SMTP command pipelining",
+            Cause::PolicyOther,
+        ),
+        (
+            "554 Message rejected: Email address is not verified. The following identities failed the check in region US-EAST-1: s@c.example",
+            Cause::Relay,
+        ),
+        (
+            "550 message sending for this account is disabled",
+            Cause::ReputationOther,
+        ),
+        (
+            "550 5.7.1 Sorry, your remotehost looks suspiciously like spammer",
+            Cause::ReputationOther,
+        ),
+        // Not policy: the recipient, its mailbox, its own filter, a loop.
+        (
+            "550 5.1.1 <a@b.example>: Recipient address rejected: User unknown in local recipient table",
+            Cause::NotPolicy,
+        ),
+        ("550 Unrouteable address", Cause::NotPolicy),
+        (
+            "554 5.7.1 <a@b.example>: Recipient address rejected: This mailbox is not accepting any mail",
+            Cause::NotPolicy,
+        ),
+        (
+            "554 5.7.1 Recipient address rejected: the recipient's inbox is full",
+            Cause::NotPolicy,
+        ),
+        (
+            "554 5.7.1 Message rejected: Mail-loop detected",
+            Cause::NotPolicy,
+        ),
+        (
+            "connect to mx.b.example[192.0.2.1]:25: Connection refused",
+            Cause::NotPolicy,
+        ),
+        (
+            "MX host mx.b.example does not resolve to an IP address",
+            Cause::Unknown,
+        ),
+    ];
+    for (text, want) in cases {
+        let r = report(text);
+        let d = &r.diagnoses[0];
+        assert_eq!(d.cause, *want, "{text}: rule {:?}", d.rule);
+    }
+}
