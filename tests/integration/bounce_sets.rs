@@ -1,7 +1,8 @@
 //! Whole real bounces, labelled with the cause `explain` should give, read
 //! offline by the library: the development set the rules were written
 //! against (tests/bounces/sisimai) and a held-out set they were not
-//! (tests/bounces/heldout). Each test prints its confusion table.
+//! (tests/bounces/heldout, tests/bounces/heldout2). Each test prints its
+//! confusion table.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -121,45 +122,48 @@ fn print(name: &str, s: &Score) {
     }
 }
 
-#[test]
-fn sisimai_development_set() {
-    let s = measure(&tests_dir().join("bounces/sisimai"));
-    print("development set (tests/bounces/sisimai)", &s);
-    assert!(s.total >= 98, "{} files", s.total);
+/// Reads the set in `dir` and fails when it has fewer than `files` files,
+/// fewer than `right_pct`% of causes right, or more than `alarm_pct`% of
+/// its non-policy bounces given a policy cause.
+fn judge(dir: &str, files: usize, right_pct: usize, alarm_pct: usize) {
+    let s = measure(&tests_dir().join(dir));
+    print(&format!("tests/{dir}"), &s);
+    assert!(s.total >= files, "{} files", s.total);
     assert!(
-        s.right * 100 >= s.total * 90,
-        "{}/{} right: below 90%",
+        s.right * 100 >= s.total * right_pct,
+        "{}/{} right: below {right_pct}%",
         s.right,
         s.total
     );
     assert!(
-        s.false_alarms * 100 <= s.null_total * 5,
-        "{} false alarms on {} non-policy bounces: above 5%",
+        s.false_alarms * 100 <= s.null_total * alarm_pct,
+        "{} false alarms on {} non-policy bounces: above {alarm_pct}%",
         s.false_alarms,
         s.null_total
     );
 }
 
-/// The held-out set: bounces the rules were not written from. Thresholds
-/// fixed before the first run: at least 75% of causes right, at most a
-/// quarter of the non-policy bounces given a policy cause.
+/// The development set: the rules were written looking at it.
+#[test]
+fn sisimai_development_set() {
+    judge("bounces/sisimai", 98, 90, 5);
+}
+
+/// The first held-out set. Its misses were later used to write rules, so
+/// it is a development figure now; thresholds as fixed before its first run.
 #[test]
 fn heldout_set() {
-    let s = measure(&tests_dir().join("bounces/heldout"));
-    print("held-out set (tests/bounces/heldout)", &s);
-    assert!(s.total >= 40, "{} files", s.total);
-    assert!(
-        s.right * 100 >= s.total * 75,
-        "{}/{} right: below 75%",
-        s.right,
-        s.total
-    );
-    assert!(
-        s.false_alarms * 100 <= s.null_total * 25,
-        "{} false alarms on {} non-policy bounces: above 25%",
-        s.false_alarms,
-        s.null_total
-    );
+    judge("bounces/heldout", 40, 75, 25);
+}
+
+/// The second held-out set (tests/bounces/heldout2), assembled and labelled
+/// by someone who did not write rules, while the rules were written without
+/// it; measured once after they were frozen. Thresholds fixed before that
+/// run: at least 75% of causes right, at most a quarter of the non-policy
+/// bounces given a policy cause.
+#[test]
+fn heldout2_set() {
+    judge("bounces/heldout2", 30, 75, 25);
 }
 
 #[derive(serde::Deserialize)]
