@@ -1168,3 +1168,7 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "catalog_props.rs"]
+mod props;

@@ -377,3 +377,7 @@ mod tests {
         assert!(!aligned("a.example.co.uk", "b.other.co.uk", false));
     }
 }
+
+#[cfg(test)]
+#[path = "dmarc_props.rs"]
+mod props;

@@ -455,3 +455,7 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+#[path = "sources_props.rs"]
+mod props;

@@ -388,3 +388,7 @@ mod tests {
         ));
     }
 }
+
+#[cfg(test)]
+#[path = "target_props.rs"]
+mod props;

@@ -458,3 +458,7 @@ notify_timeout = "3s"
         assert!(e.starts_with("BLOCKLENS_RESOLVER: 'dns.example'"), "{e}");
     }
 }
+
+#[cfg(test)]
+#[path = "config_file_props.rs"]
+mod props;

@@ -201,7 +201,7 @@ fn valid_domain(d: &str) -> Result<(), String> {
 
 /// RFC 7208 §7.3: an expanded name longer than 253 characters loses labels
 /// from the left until it fits.
-fn truncate_name(mut name: String) -> String {
+pub(super) fn truncate_name(mut name: String) -> String {
     let trimmed = name.trim_end_matches('.');
     if trimmed.len() != name.len() {
         name = trimmed.to_string();

@@ -339,3 +339,7 @@ mod tests {
         assert!(uses_p("x.%{p2}.example") && !uses_p("%{d}"));
     }
 }
+
+#[cfg(test)]
+#[path = "macros_props.rs"]
+mod props;

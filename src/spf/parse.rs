@@ -488,3 +488,7 @@ mod tests {
         assert!(check_domain_spec("foo.123").is_err());
     }
 }
+
+#[cfg(test)]
+#[path = "parse_props.rs"]
+mod props;
