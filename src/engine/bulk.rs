@@ -44,18 +44,20 @@ use super::{Proofs, scan_proofs, scan_stats};
 const SUSPECT_OUTSTANDING: u32 = 8;
 
 /// Targets in the order buffer per query the ceiling allows in flight, per
-/// zone: room for answers that come back out of order and for a retried
-/// query at the head, without holding the window back.
-const BUFFER_PER_QUERY: usize = 8;
+/// zone: room for answers that come back out of order, without holding the
+/// window back on a path that loses nothing.
+const BUFFER_PER_QUERY: usize = 4;
 
-/// The least room in the order buffer, in queries (divided among the
-/// zones). A target whose query was lost holds every report after it back
-/// until a retransmission is answered (the timer is at least 10 ms and
-/// doubles when a retransmission is lost too), and the buffer must keep the
-/// window busy meanwhile. Measured with bench/faults.sh (a /16, two zones,
-/// 10% of packets lost each way, default concurrency): 44 s with 128
-/// targets of room, 6-9 s with 4,096; peak RSS 10 to 13 MiB.
-const MIN_BUFFER: usize = 8_192;
+/// How far the order buffer grows (in queries, divided among the zones)
+/// once a transmission has timed out. A target whose query was lost holds
+/// every report after it back until a retransmission is answered (the timer
+/// is at least 10 ms and doubles when a retransmission is lost too), and the
+/// buffer must keep the window busy meanwhile. Measured with bench/faults.sh
+/// (a /16, two zones, 10% of packets lost each way, default concurrency):
+/// 44 s with 128 targets of room, 6-9 s with 4,096. The buffer starts small
+/// so that a scan on a clean path keeps the memory it needs (8.6 MiB for a
+/// /16, as for a /24) and grows only when loss makes room worth its memory.
+const LOSSY_BUFFER: usize = 8_192;
 
 /// How far a rate cap catches up after a late timer (so a fast cap is not
 /// cut by timer granularity): a burst of at most this much of its rate.
@@ -308,6 +310,18 @@ struct Slot {
     pending: usize,
 }
 
+impl Slot {
+    /// A place in a grown ring, filled when a target is admitted there.
+    fn empty() -> Slot {
+        Slot {
+            seq: 0,
+            ip: IpAddr::from([0, 0, 0, 0]),
+            results: Vec::new(),
+            pending: 0,
+        }
+    }
+}
+
 /// One zone's queue, rate cap and breaker.
 struct ZoneState {
     jobs: VecDeque<Job>,
@@ -325,9 +339,13 @@ struct ScanFeed<'p, I, O> {
     plan: &'p Plan<'p>,
     targets: I,
     more: bool,
-    /// Targets `head..tail` in flight, target `seq` at `seq % capacity`.
+    /// Targets `head..tail` in flight, target `seq` at `seq % capacity`
+    /// (grown up to `max_capacity` once a transmission timed out).
     ring: Vec<Slot>,
     capacity: usize,
+    max_capacity: usize,
+    /// A transmission timed out: the ring may grow.
+    lossy: bool,
     head: u64,
     tail: u64,
     zones: Vec<ZoneState>,
@@ -366,8 +384,10 @@ where
             targets,
             more: true,
             ring: Vec::new(),
-            capacity: (ceiling.saturating_mul(BUFFER_PER_QUERY).max(MIN_BUFFER) / per_target)
+            capacity: (ceiling.saturating_mul(BUFFER_PER_QUERY) / per_target).max(1),
+            max_capacity: (ceiling.saturating_mul(BUFFER_PER_QUERY).max(LOSSY_BUFFER) / per_target)
                 .max(1),
+            lossy: false,
             head: 0,
             tail: 0,
             zones,
@@ -400,23 +420,44 @@ where
         (seq % self.capacity as u64) as usize
     }
 
-    /// A query's token: the target's place in the ring, the zone, A or TXT.
+    /// A query's token: the target's sequence number (not its place in
+    /// the ring, which moves when the ring grows), the zone, A or TXT.
     fn token(&self, seq: u64, zone: usize, txt: bool) -> u64 {
         let stride = 2 * self.plan.zones.len() as u64;
-        self.index(seq) as u64 * stride + 2 * zone as u64 + u64::from(txt)
+        seq * stride + 2 * zone as u64 + u64::from(txt)
     }
 
-    /// (ring index, zone, TXT) of a token.
-    fn untoken(&self, token: u64) -> (usize, usize, bool) {
+    /// (target sequence number, zone, TXT) of a token.
+    fn untoken(&self, token: u64) -> (u64, usize, bool) {
         let stride = (2 * self.plan.zones.len() as u64).max(1);
-        let index = usize::try_from(token / stride).unwrap_or(usize::MAX);
         let rest = token % stride;
-        (index, (rest / 2) as usize, rest % 2 == 1)
+        (token / stride, (rest / 2) as usize, rest % 2 == 1)
+    }
+
+    /// Grows the ring to `max_capacity` (in one step: no trail of freed
+    /// smaller rings), each target in flight moving to its place in the
+    /// larger one; false when it has grown already.
+    fn grow(&mut self) -> bool {
+        let capacity = self.max_capacity;
+        if capacity <= self.capacity {
+            return false;
+        }
+        let mut ring: Vec<Slot> = (0..capacity).map(|_| Slot::empty()).collect();
+        for seq in self.head..self.tail {
+            let (from, to) = (self.index(seq), (seq % capacity as u64) as usize);
+            std::mem::swap(&mut ring[to], &mut self.ring[from]);
+        }
+        self.ring = ring;
+        self.capacity = capacity;
+        true
     }
 
     /// Takes the next target into the ring, if there is room and one.
     fn admit(&mut self) -> bool {
-        if !self.more || self.error.is_some() || self.tail - self.head >= self.capacity as u64 {
+        if !self.more || self.error.is_some() {
+            return false;
+        }
+        if self.tail - self.head >= self.capacity as u64 && !(self.lossy && self.grow()) {
             return false;
         }
         let Some(ip) = self.targets.next() else {
@@ -427,16 +468,18 @@ where
         self.tail += 1;
         let family = usize::from(ip.is_ipv6());
         let pending = self.plan.applies.iter().filter(|a| a[family]).count();
+        let zones = self.plan.zones.len();
         if index == self.ring.len() {
             self.ring.push(Slot {
                 seq,
                 ip,
-                results: vec![None; self.plan.zones.len()],
+                results: vec![None; zones],
                 pending,
             });
         } else {
             let slot = &mut self.ring[index];
             (slot.seq, slot.ip, slot.pending) = (seq, ip, pending);
+            slot.results.resize(zones, None);
         }
         for zone in 0..self.plan.zones.len() {
             if self.plan.applies[zone][family] && !self.answer_locally(index, zone) {
@@ -635,6 +678,7 @@ where
     /// row, and a query's whole budget without an answer, the zone is given up on.
     fn timed_out(&mut self, zone: usize) {
         let budget = self.plan.budget;
+        self.lossy = true;
         let st = &mut self.zones[zone];
         st.timeouts = st.timeouts.saturating_add(1);
         if st.timeouts >= GIVE_UP_AFTER && st.heard.elapsed() >= budget {
@@ -670,7 +714,7 @@ where
     }
 
     fn deliver(&mut self, token: u64, answer: Answer) {
-        let (index, zone, txt) = self.untoken(token);
+        let (seq, zone, txt) = self.untoken(token);
         self.outstanding = self.outstanding.saturating_sub(1);
         let Some(st) = self.zones.get_mut(zone) else {
             return;
@@ -684,12 +728,12 @@ where
                 st.heard = Instant::now();
             }
         }
-        if index >= self.ring.len() {
+        if !(self.head..self.tail).contains(&seq) {
             return;
         }
+        let index = self.index(seq);
         let kind = if txt { Kind::Txt(None) } else { Kind::A };
         if let Some(kind) = self.resolve(index, zone, kind, answer) {
-            let seq = self.ring[index].seq;
             self.zones[zone].jobs.push_front(Job { seq, kind });
         }
         self.flush();

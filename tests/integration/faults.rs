@@ -219,3 +219,44 @@ fn nothing_answering_is_one_line_naming_the_server() {
     assert!(lines[0].contains("all 3 lists"), "{}", r.stdout);
     let _ = TestServer::shared();
 }
+
+/// With a small ceiling the scan's order buffer starts at a few targets and
+/// grows after the first timeout, moving the targets in flight: every
+/// report must still come out once, in input order, with its answer.
+#[test]
+fn a_buffer_grown_under_loss_keeps_every_report_in_order() {
+    let (_dir, cat) = catalog();
+    let h = hostile(Act::Answer);
+    h.loss(15);
+    let r = run_with(
+        &[h.addr().to_string()],
+        &cat,
+        &[
+            "scan",
+            "192.0.2.0/24",
+            "--format",
+            "ndjson",
+            "-q",
+            "--attempts",
+            "6",
+            "--concurrency",
+            "2",
+        ],
+    );
+    let reports = ndjson(&r.stdout);
+    let targets: Vec<String> = reports
+        .iter()
+        .map(|rep| rep["target"].as_str().unwrap().to_string())
+        .collect();
+    let expected: Vec<String> = (0..=255).map(|i| format!("192.0.2.{i}")).collect();
+    assert_eq!(targets, expected, "{}", r.stderr);
+    for rep in &reports {
+        let want = if rep["target"] == "192.0.2.10" {
+            "listed"
+        } else {
+            "not_listed"
+        };
+        assert_eq!(result(rep, ZONE)["status"], want, "{rep}");
+    }
+    assert!(h.dropped() > 0, "the server dropped nothing");
+}
