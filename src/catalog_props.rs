@@ -18,24 +18,7 @@ fn load(text: &str) -> Result<Catalog, CatalogError> {
 /// The documented shape of a catalog error for `text`.
 fn check_error(text: &str, e: &CatalogError) -> Result<(), TestCaseError> {
     prop_assert_eq!(e.file.as_path(), Path::new(FILE));
-    prop_assert!(!e.message.is_empty());
-    let msg = e.to_string();
-    match e.line {
-        Some(l) => {
-            let lines = text.matches('\n').count() + 1;
-            prop_assert!(l >= 1 && l <= lines, "line {} of {}: {}", l, lines, msg);
-            let head = format!("{FILE}:{l}: ");
-            prop_assert!(msg.starts_with(&head), "{}", msg);
-        }
-        None => {
-            let head = format!("{FILE}: ");
-            prop_assert!(msg.starts_with(&head), "{}", msg);
-        }
-    }
-    if text.chars().all(|c| c == '\n' || !c.is_control()) && !text.contains('\\') {
-        prop_assert!(!msg.contains(['\n', '\r']), "{:?}", msg);
-    }
-    Ok(())
+    crate::prop_support::file_error_shape(FILE, text, e.line, &e.message, &e.to_string())
 }
 
 /// A generated zone, as the catalog should load it.

@@ -91,6 +91,8 @@ pub mod engine;
 pub mod explain;
 pub mod infra;
 pub mod monitor;
+#[cfg(test)]
+mod prop_support;
 pub(crate) mod rdns;
 pub mod render;
 pub mod report;

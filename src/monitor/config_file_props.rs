@@ -15,24 +15,7 @@ fn parse(text: &str) -> Result<ConfigFile, ConfigFileError> {
 
 fn check_error(text: &str, e: &ConfigFileError) -> Result<(), TestCaseError> {
     prop_assert_eq!(e.path.as_path(), Path::new(PATH));
-    prop_assert!(!e.message.is_empty());
-    let msg = e.to_string();
-    match e.line {
-        Some(l) => {
-            let lines = text.matches('\n').count() + 1;
-            prop_assert!(l >= 1 && l <= lines, "line {} of {}: {}", l, lines, msg);
-            let head = format!("{PATH}:{l}: ");
-            prop_assert!(msg.starts_with(&head), "{}", msg);
-        }
-        None => {
-            let head = format!("{PATH}: ");
-            prop_assert!(msg.starts_with(&head), "{}", msg);
-        }
-    }
-    if text.chars().all(|c| c == '\n' || !c.is_control()) && !text.contains('\\') {
-        prop_assert!(!msg.contains(['\n', '\r']), "{:?}", msg);
-    }
-    Ok(())
+    crate::prop_support::file_error_shape(PATH, text, e.line, &e.message, &e.to_string())
 }
 
 /// A generated file: its lines, and what each key should parse to.
