@@ -21,6 +21,8 @@
 #                             SCAN_ARGS="..." adds flags to every scan)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 RBLDNSD=$(command -v rbldnsd || echo /usr/sbin/rbldnsd)
 [ -x "$RBLDNSD" ] || { echo "rbldnsd is not installed (apt-get install rbldnsd)"; exit 2; }
@@ -37,14 +39,7 @@ chmod 755 "$WORK"
 PIDS=()
 trap 'kill "$(cat "$WORK/pid" 2>/dev/null)" "${PIDS[@]}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
-{
-  echo '$SOA 60 ns.bench.test hostmaster.bench.test 0 600 300 86400 60'
-  echo '$NS 60 ns.bench.test'
-  echo ':127.0.0.2:listed'
-  echo '127.0.0.2'
-  for a in $(seq 0 255); do for b in $(seq 0 16 255); do echo "198.18.$a.$b"; done; done
-} > "$WORK/data.txt"
-chmod 644 "$WORK/data.txt"
+bench_data "$WORK/data.txt"
 for z in 1 2; do
   cat >> "$WORK/catalog.toml" <<TOML
 [[zone]]
@@ -59,7 +54,7 @@ notes = "rbldnsd on loopback"
 TOML
 done
 
-PORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 "$RBLDNSD" -n -b "127.0.0.1/$PORT" -p "$WORK/pid" \
   "bl1.bench.test:ip4set:$WORK/data.txt" "bl2.bench.test:ip4set:$WORK/data.txt" >/dev/null 2>&1 &
 for _ in $(seq 50); do [ -s "$WORK/pid" ] && break; sleep 0.1; done

@@ -13,6 +13,8 @@
 # Usage: bench/local-scan.sh           (ENTRIES=N to change the data size)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 RBLDNSD=$(command -v rbldnsd || echo /usr/sbin/rbldnsd)
 [ -x "$RBLDNSD" ] || { echo "rbldnsd is not installed (apt-get install rbldnsd)"; exit 2; }
@@ -65,7 +67,7 @@ echo "time: $LOCAL_S s, listed: $LISTED8 (expected $ENTRIES), peak RSS: $(tail -
   > /dev/null 2>&1 || true
 echo "peak RSS of a /16 from the same data: $(tail -1 "$WORK/rss16") KiB"
 
-PORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 "$RBLDNSD" -n -b "127.0.0.1/$PORT" -p "$WORK/pid" "bl.bench.test:ip4set:$WORK/data.txt" >/dev/null 2>&1 &
 for _ in $(seq 100); do
   dig +short +time=1 +tries=1 -p "$PORT" @127.0.0.1 2.0.0.127.bl.bench.test A 2>/dev/null | grep -q 127.0.0.2 && break

@@ -11,6 +11,8 @@
 # Usage: bench/transport.sh [--perf]   (--perf: also perf record the default run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 command -v dnsperf >/dev/null || { echo "dnsperf is not installed (apt-get install dnsperf)"; exit 2; }
 RBLDNSD=$(command -v rbldnsd || echo /usr/sbin/rbldnsd)
@@ -25,16 +27,10 @@ trap 'kill "$(cat "$WORK/pid" 2>/dev/null)" 2>/dev/null || true; rm -rf "$WORK"'
 
 # 198.18.0.0/15 is the benchmarking range (RFC 2544). One address in sixteen
 # (198.18.a.b with b % 16 == 0) is listed; bulk_bench checks every answer.
-{
-  echo '$SOA 60 ns.bench.test hostmaster.bench.test 0 600 300 86400 60'
-  echo '$NS 60 ns.bench.test'
-  echo ':127.0.0.2:listed'
-  for a in $(seq 0 255); do for b in $(seq 0 16 255); do echo "198.18.$a.$b"; done; done
-} > "$WORK/data.txt"
-chmod 644 "$WORK/data.txt"
+bench_data "$WORK/data.txt"
 for a in $(seq 0 255); do for b in $(seq 0 255); do echo "$b.$a.18.198.bl.bench.test A"; done; done > "$WORK/names.txt"
 
-PORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 "$RBLDNSD" -n -b "127.0.0.1/$PORT" -p "$WORK/pid" \
   "bl.bench.test:ip4set:$WORK/data.txt" "dead.bench.test:ip4set:$WORK/data.txt" >/dev/null 2>&1 &
 for _ in $(seq 50); do [ -s "$WORK/pid" ] && break; sleep 0.1; done

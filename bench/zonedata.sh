@@ -10,6 +10,8 @@
 # Usage: bench/zonedata.sh            (ENTRIES=N to change the size)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 RBLDNSD=$(command -v rbldnsd || echo /usr/sbin/rbldnsd)
 [ -x "$RBLDNSD" ] || { echo "rbldnsd is not installed (apt-get install rbldnsd)"; exit 2; }
@@ -26,7 +28,7 @@ trap 'kill "$(cat "$WORK/pid" 2>/dev/null)" 2>/dev/null || true; rm -rf "$WORK"'
 chmod 644 "$WORK/data.txt"
 echo "== data: $(wc -l < "$WORK/data.txt") lines, $(du -h "$WORK/data.txt" | cut -f1)"
 
-PORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 
 echo "== anchor: rbldnsd loads the same file (start until it answers 2.0.0.127)"
 # Starts rbldnsd, sends a query every 2 ms until one is answered, and prints
