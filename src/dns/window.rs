@@ -190,9 +190,9 @@ mod tests {
         // srtt 137.5 us, rttvar 112.5 us: 587.5 us, floored to 1 ms.
         assert_eq!(r.late_after(), Some(MIN_LATE));
         r.sample(Duration::from_millis(100));
-        // srtt 12.6 ms, rttvar 24.8 ms: 112 ms.
-        // Presumed lost after the same time without the timer's floor.
+        // Presumed lost after the same time as the timer, far above its floor.
         assert_eq!(r.late_after(), Some(r.rto(timeout)));
+        // srtt 12.6 ms, rttvar 24.8 ms: 112 ms.
         let rto = r.rto(timeout);
         assert!(
             rto > Duration::from_millis(100) && rto < Duration::from_millis(120),

@@ -55,7 +55,7 @@ const BUFFER_PER_QUERY: usize = 4;
 /// buffer must keep the window busy meanwhile. Measured with bench/faults.sh
 /// (a /16, two zones, 10% of packets lost each way, default concurrency):
 /// 44 s with 128 targets of room, 6-9 s with 4,096. The buffer starts small
-/// so that a scan on a clean path keeps the memory it needs (8.6 MiB for a
+/// so that a scan on a clean path keeps the memory it needs (8.5 MiB for a
 /// /16, as for a /24) and grows only when loss makes room worth its memory.
 const LOSSY_BUFFER: usize = 8_192;
 
